@@ -1,0 +1,101 @@
+/**
+ * An agent: a name, a role, and `execute` from one Message to another. Lifecycle (Aixgo's
+ * Start/Stop/Ready) is a scoped `start` effect — its finalizers are the stop — and `ready`.
+ */
+import { Effect, type Scope } from "effect"
+import { type AgentError, InvalidAgentName } from "./AgentError.js"
+import * as CallContext from "./CallContext.js"
+import { type LlmOptions, makeLlmExecute } from "./internal/llmAgent.js"
+import type { LanguageModel } from "./LanguageModel.js"
+import type { Message } from "./Message.js"
+
+export interface Agent<R = never> {
+  readonly name: string
+  readonly role: string
+  readonly description: string
+  readonly execute: (input: Message) => Effect.Effect<Message, AgentError, R>
+  /** Acquires what the agent needs; finalizers added to the scope run when the agent stops. */
+  readonly start: Effect.Effect<void, AgentError, R | Scope.Scope>
+  /** Whether the agent can take calls now (checked by the runtime before every call). */
+  readonly ready: Effect.Effect<boolean, never, R>
+  /** Pattern agents say which kind they are; plain agents leave it undefined. */
+  readonly kind?: string
+}
+
+export interface MakeOptions<R> {
+  readonly name: string
+  readonly role?: string
+  readonly description?: string
+  readonly execute: (input: Message) => Effect.Effect<Message, AgentError, R>
+  readonly start?: Effect.Effect<void, AgentError, R | Scope.Scope>
+  readonly ready?: Effect.Effect<boolean, never, R>
+  readonly kind?: string
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,63}$/
+
+export const isValidName = (name: string): boolean => NAME.test(name)
+
+/** Succeeds with the name, or fails with `InvalidAgentName` saying what the rule is. */
+export const validateName = (name: string): Effect.Effect<string, InvalidAgentName> =>
+  isValidName(name) ? Effect.succeed(name) : Effect.fail(InvalidAgentName.of(name))
+
+/**
+ * Makes an agent. `execute` is traced (`invoke_agent <name>`) and runs with the agent recorded in
+ * the call context, so model calls inside it are attributed to this agent.
+ */
+export const make = <R = never>(options: MakeOptions<R>): Agent<R> => {
+  const role = options.role ?? options.name
+  const attributes = {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": options.name,
+    "aixfx.agent.role": role,
+    ...(options.kind === undefined ? {} : { "aixfx.agent.kind": options.kind })
+  }
+  return {
+    name: options.name,
+    role,
+    description: options.description ?? role,
+    execute: (input) =>
+      options.execute(input).pipe(
+        Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error._tag)),
+        CallContext.withAgent(options.name),
+        Effect.withSpan(`invoke_agent ${options.name}`, { attributes, kind: "internal" })
+      ),
+    start: options.start ?? Effect.void,
+    ready: options.ready ?? Effect.succeed(true),
+    ...(options.kind === undefined ? {} : { kind: options.kind })
+  }
+}
+
+/** An agent computing its reply with a plain function (handy for tools, tests and glue). */
+export const fromFunction = (
+  name: string,
+  f: (input: Message) => Message | Effect.Effect<Message, AgentError>,
+  options: { readonly role?: string; readonly description?: string } = {}
+): Agent =>
+  make({
+    name,
+    ...options,
+    execute: (input) => {
+      const out = f(input)
+      return Effect.isEffect(out) ? out : Effect.succeed(out)
+    }
+  })
+
+export type { AgentTool, LlmOptions } from "./internal/llmAgent.js"
+export { handoffToolName } from "./internal/llmAgent.js"
+
+/**
+ * An agent whose `execute` asks the `LanguageModel` service: the system prompt is `instructions`,
+ * the user turn is the input payload (after any `metadata.conversation` turns). Tool calls run their
+ * handlers (traced `execute_tool`); a `transfer_to_<agent>` call ends the turn with a handoff in
+ * the reply's metadata (`handoff: { to, reason }`).
+ */
+export const llm = (options: LlmOptions): Agent<LanguageModel> =>
+  make({
+    name: options.name,
+    ...(options.role === undefined ? {} : { role: options.role }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+    execute: makeLlmExecute(options)
+  })

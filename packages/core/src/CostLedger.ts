@@ -1,0 +1,116 @@
+/**
+ * Records every model call's usage and cost, attributed to its run, agent and pattern path, and
+ * rolls them up: totals by run, agent and model, and a tree following nested patterns.
+ */
+import { Context, Effect, Layer, Option, Ref } from "effect"
+import * as Usage from "./Usage.js"
+
+export interface Entry {
+  readonly runId: string | undefined
+  readonly agent: string | undefined
+  readonly patternPath: ReadonlyArray<string>
+  readonly provider: string
+  readonly model: string
+  readonly usage: Usage.Usage
+  /** USD; `null` when the price is unknown. */
+  readonly costUsd: number | null
+  readonly durationMs: number
+  readonly timestamp: number
+  readonly error?: string
+}
+
+export interface Totals {
+  readonly calls: number
+  readonly errors: number
+  readonly usage: Usage.Usage
+  /** Sum of known costs. */
+  readonly costUsd: number
+  /** Calls whose price was unknown (their cost is not in `costUsd`). */
+  readonly unpricedCalls: number
+  readonly durationMs: number
+}
+
+export interface TreeNode {
+  readonly kind: "run" | "pattern" | "agent" | "model"
+  readonly name: string
+  readonly totals: Totals
+  readonly children: ReadonlyArray<TreeNode>
+}
+
+export interface Service {
+  readonly record: (entry: Entry) => Effect.Effect<void>
+  readonly entries: Effect.Effect<ReadonlyArray<Entry>>
+  readonly clear: Effect.Effect<void>
+}
+
+export class CostLedger extends Context.Tag("@aixfx/core/CostLedger")<CostLedger, Service>() {}
+
+export const make: Effect.Effect<Service> = Effect.map(Ref.make<ReadonlyArray<Entry>>([]), (ref) => ({
+  record: (entry) => Ref.update(ref, (all) => [...all, entry]),
+  entries: Ref.get(ref),
+  clear: Ref.set(ref, [])
+}))
+
+export const layer: Layer.Layer<CostLedger> = Layer.effect(CostLedger, make)
+
+/** Records into the ledger when one is provided; does nothing otherwise. */
+export const recordIfPresent = (entry: Entry): Effect.Effect<void> =>
+  Effect.flatMap(Effect.serviceOption(CostLedger), Option.match({ onNone: () => Effect.void, onSome: (l) => l.record(entry) }))
+
+export const entries: Effect.Effect<ReadonlyArray<Entry>, never, CostLedger> = Effect.flatMap(CostLedger, (l) => l.entries)
+
+// ---- roll-ups (pure) -----------------------------------------------------------------------
+export const emptyTotals: Totals = { calls: 0, errors: 0, usage: Usage.empty, costUsd: 0, unpricedCalls: 0, durationMs: 0 }
+
+export const totals = (entries: ReadonlyArray<Entry>): Totals =>
+  entries.reduce<Totals>(
+    (t, e) => ({
+      calls: t.calls + 1,
+      errors: t.errors + (e.error === undefined ? 0 : 1),
+      usage: Usage.add(t.usage, e.usage),
+      costUsd: t.costUsd + (e.costUsd ?? 0),
+      unpricedCalls: t.unpricedCalls + (e.costUsd === null ? 1 : 0),
+      durationMs: t.durationMs + e.durationMs
+    }),
+    emptyTotals
+  )
+
+const groupBy = (entries: ReadonlyArray<Entry>, key: (e: Entry) => string): ReadonlyArray<readonly [string, ReadonlyArray<Entry>]> => {
+  const groups = new Map<string, Array<Entry>>()
+  for (const e of entries) {
+    const k = key(e)
+    const group = groups.get(k)
+    if (group === undefined) groups.set(k, [e])
+    else group.push(e)
+  }
+  return [...groups.entries()]
+}
+
+const totalsBy = (entries: ReadonlyArray<Entry>, key: (e: Entry) => string): ReadonlyMap<string, Totals> =>
+  new Map(groupBy(entries, key).map(([k, group]) => [k, totals(group)]))
+
+export const byAgent = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => e.agent ?? "(no agent)")
+export const byModel = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => `${e.provider}:${e.model}`)
+export const byRun = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => e.runId ?? "(no run)")
+
+/** run → pattern → nested pattern … → agent → model. */
+export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => {
+  const level = (group: ReadonlyArray<Entry>, depth: number): ReadonlyArray<TreeNode> => {
+    const inPattern = group.filter((e) => e.patternPath.length > depth)
+    const direct = group.filter((e) => e.patternPath.length <= depth)
+    const patterns = groupBy(inPattern, (e) => e.patternPath[depth]!).map(([name, g]): TreeNode => ({
+      kind: "pattern",
+      name,
+      totals: totals(g),
+      children: level(g, depth + 1)
+    }))
+    const agents = groupBy(direct, (e) => e.agent ?? "(no agent)").map(([name, g]): TreeNode => ({
+      kind: "agent",
+      name,
+      totals: totals(g),
+      children: groupBy(g, (e) => `${e.provider}:${e.model}`).map(([model, m]) => ({ kind: "model", name: model, totals: totals(m), children: [] }))
+    }))
+    return [...patterns, ...agents]
+  }
+  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([run, g]) => ({ kind: "run", name: run, totals: totals(g), children: level(g, 0) }))
+}

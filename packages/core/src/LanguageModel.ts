@@ -1,0 +1,225 @@
+/**
+ * The provider-agnostic model service (after @effect/ai's LanguageModel). Providers build it with
+ * `make`, which adds what every provider needs once: the `chat <model>` span with the GenAI
+ * attributes, the cost from `Pricing`, and the `CostLedger` entry attributed to the calling agent.
+ */
+import { Clock, Context, Effect, JSONSchema, Option, Ref, Schema, Stream } from "effect"
+import { type LlmError, MalformedOutput } from "./AgentError.js"
+import * as CallContext from "./CallContext.js"
+import * as CostLedger from "./CostLedger.js"
+import * as Pricing from "./Pricing.js"
+import * as Usage from "./Usage.js"
+
+export interface ToolCall {
+  readonly id: string
+  readonly name: string
+  /** The arguments as the model wrote them (a JSON string). */
+  readonly arguments: string
+}
+
+export type ChatMessage =
+  | { readonly role: "system"; readonly content: string }
+  | { readonly role: "user"; readonly content: string }
+  | { readonly role: "assistant"; readonly content: string; readonly toolCalls?: ReadonlyArray<ToolCall> }
+  | { readonly role: "tool"; readonly toolCallId: string; readonly name: string; readonly content: string }
+
+export interface Tool {
+  readonly name: string
+  readonly description: string
+  /** The arguments' schema; providers send it to the model as JSON Schema. */
+  readonly parameters: Schema.Schema<any, any>
+}
+
+export interface GenerateRequest {
+  readonly messages: ReadonlyArray<ChatMessage>
+  readonly model?: string
+  readonly temperature?: number
+  readonly maxTokens?: number
+  readonly tools?: ReadonlyArray<Tool>
+  readonly toolChoice?: "auto" | "none" | "required" | { readonly name: string }
+  /** Asks for structured output matching this schema (JSON). */
+  readonly responseSchema?: Schema.Schema<any, any>
+  readonly stop?: ReadonlyArray<string>
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "error" | "unknown"
+
+export interface GenerateResponse {
+  readonly text: string
+  readonly toolCalls: ReadonlyArray<ToolCall>
+  readonly finishReason: FinishReason
+  readonly provider: string
+  readonly model: string
+  readonly usage: Usage.Usage
+  readonly requestId?: string
+}
+
+export type StreamPart =
+  | { readonly _tag: "TextDelta"; readonly text: string }
+  | { readonly _tag: "ToolCall"; readonly toolCall: ToolCall }
+  | {
+    readonly _tag: "Finish"
+    readonly finishReason: FinishReason
+    readonly provider: string
+    readonly model: string
+    readonly usage: Usage.Usage
+  }
+
+export interface Service {
+  readonly provider: string
+  readonly defaultModel: string
+  readonly generate: (request: GenerateRequest) => Effect.Effect<GenerateResponse, LlmError>
+  /** Text and tool-call parts, ending with a `Finish` part that carries the usage. */
+  readonly stream: (request: GenerateRequest) => Stream.Stream<StreamPart, LlmError>
+}
+
+export class LanguageModel extends Context.Tag("@aixfx/core/LanguageModel")<LanguageModel, Service>() {}
+
+export interface Implementation {
+  readonly provider: string
+  readonly defaultModel: string
+  /** Receives the request with `model` always set. */
+  readonly generate: (request: GenerateRequest & { readonly model: string }) => Effect.Effect<GenerateResponse, LlmError>
+  /** Optional; without it, streaming replays `generate`'s answer as one delta. */
+  readonly stream?: (request: GenerateRequest & { readonly model: string }) => Stream.Stream<StreamPart, LlmError>
+}
+
+/** The JSON Schema of a tool's parameters or a response schema, as providers send it. */
+export const jsonSchema = (schema: Schema.Schema<any, any>): JSONSchema.JsonSchema7Root => JSONSchema.make(schema)
+
+const requestAttributes = (provider: string, request: GenerateRequest & { readonly model: string }) => ({
+  "gen_ai.operation.name": "chat",
+  "gen_ai.provider.name": provider,
+  "gen_ai.request.model": request.model,
+  ...(request.temperature === undefined ? {} : { "gen_ai.request.temperature": request.temperature }),
+  ...(request.maxTokens === undefined ? {} : { "gen_ai.request.max_tokens": request.maxTokens })
+})
+
+/** Span attributes and ledger entry for a finished call (or the part of a stream that arrived). */
+const settle = (
+  provider: string,
+  requestModel: string,
+  outcome: { readonly model: string; readonly usage: Usage.Usage; readonly finishReason?: FinishReason; readonly error?: string },
+  startedAt: number
+) =>
+  Effect.gen(function* () {
+    const pricing = yield* Pricing.current
+    const costUsd = pricing.price(provider, outcome.model, outcome.usage)
+    const now = yield* Clock.currentTimeMillis
+    const ctx = yield* CallContext.get
+    const u = outcome.usage
+    yield* Effect.annotateCurrentSpan({
+      "gen_ai.response.model": outcome.model,
+      "gen_ai.usage.input_tokens": u.inputTokens,
+      "gen_ai.usage.output_tokens": u.outputTokens,
+      "gen_ai.usage.cached_input_tokens": u.cachedInputTokens,
+      "gen_ai.usage.reasoning_tokens": u.reasoningTokens,
+      "langfuse.observation.usage_details": JSON.stringify({
+        input: u.inputTokens,
+        output: u.outputTokens,
+        total: u.inputTokens + u.outputTokens,
+        ...(u.cachedInputTokens > 0 ? { input_cached_tokens: u.cachedInputTokens } : {})
+      }),
+      ...(outcome.finishReason === undefined ? {} : { "gen_ai.response.finish_reasons": [outcome.finishReason] }),
+      ...(costUsd === null
+        ? { "aixfx.cost.unknown": true }
+        : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
+      ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent })
+    })
+    yield* CostLedger.recordIfPresent({
+      runId: ctx.runId,
+      agent: ctx.agent,
+      patternPath: ctx.patternPath,
+      provider,
+      model: outcome.model || requestModel,
+      usage: outcome.usage,
+      costUsd,
+      durationMs: now - startedAt,
+      timestamp: now,
+      ...(outcome.error === undefined ? {} : { error: outcome.error })
+    })
+  })
+
+/** Builds the service from a provider's implementation, adding tracing and cost recording. */
+export const make = (impl: Implementation): Service => {
+  const resolve = (request: GenerateRequest) => ({ ...request, model: request.model ?? impl.defaultModel })
+  const streamImpl =
+    impl.stream ??
+    ((request: GenerateRequest & { readonly model: string }) =>
+      Stream.unwrap(
+        Effect.map(impl.generate(request), (r): Stream.Stream<StreamPart> =>
+          Stream.fromIterable<StreamPart>([
+            ...(r.text.length > 0 ? [{ _tag: "TextDelta", text: r.text } as const] : []),
+            ...r.toolCalls.map((toolCall) => ({ _tag: "ToolCall", toolCall }) as const),
+            { _tag: "Finish", finishReason: r.finishReason, provider: r.provider, model: r.model, usage: r.usage }
+          ])
+        )
+      ))
+
+  const generate = (request: GenerateRequest) => {
+    const resolved = resolve(request)
+    return Effect.gen(function* () {
+      const startedAt = yield* Clock.currentTimeMillis
+      const response = yield* impl.generate(resolved)
+      yield* settle(impl.provider, resolved.model, response, startedAt)
+      return response
+    }).pipe(
+      Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error._tag)),
+      Effect.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) })
+    )
+  }
+
+  const stream = (request: GenerateRequest): Stream.Stream<StreamPart, LlmError> => {
+    const resolved = resolve(request)
+    return Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const startedAt = yield* Clock.currentTimeMillis
+        // What arrived so far, so a stream cut mid-way still records the usage it reported.
+        const finish = yield* Ref.make<Option.Option<Extract<StreamPart, { _tag: "Finish" }>>>(Option.none())
+        const settleOnce = (error?: LlmError) =>
+          Effect.flatMap(Ref.getAndSet(finish, Option.none()), (last) =>
+            settle(
+              impl.provider,
+              resolved.model,
+              Option.match(last, {
+                onNone: () => ({ model: resolved.model, usage: Usage.empty, ...(error === undefined ? {} : { error: error._tag }) }),
+                onSome: (f) => ({ ...f, ...(error === undefined ? {} : { error: error._tag }) })
+              }),
+              startedAt
+            )
+          )
+        return streamImpl(resolved).pipe(
+          Stream.tap((part) => (part._tag === "Finish" ? Ref.set(finish, Option.some(part)) : Effect.void)),
+          Stream.tapError((error) => Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), settleOnce(error))),
+          Stream.onDone(() => settleOnce())
+        )
+      })
+    ).pipe(Stream.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) }))
+  }
+
+  return { provider: impl.provider, defaultModel: impl.defaultModel, generate, stream }
+}
+
+// ---- accessors ------------------------------------------------------------------------------
+export const generate = (request: GenerateRequest) => Effect.flatMap(LanguageModel, (m) => m.generate(request))
+
+export const stream = (request: GenerateRequest) => Stream.unwrap(Effect.map(LanguageModel, (m) => m.stream(request)))
+
+/** Generates structured output and decodes it with `schema`; a mismatch is `MalformedOutput`. */
+export const generateObject = <A, I>(request: Omit<GenerateRequest, "responseSchema">, schema: Schema.Schema<A, I>) =>
+  Effect.gen(function* () {
+    const model = yield* LanguageModel
+    const response = yield* model.generate({ ...request, responseSchema: schema })
+    const value = yield* Schema.decodeUnknown(Schema.parseJson(schema))(response.text).pipe(
+      Effect.mapError(
+        (error) =>
+          new MalformedOutput({
+            provider: response.provider,
+            model: response.model,
+            output: response.text,
+            message: `Model ${response.model} returned output that does not match the requested schema: ${error.message}`
+          })
+      )
+    )
+    return { value, response }
+  })

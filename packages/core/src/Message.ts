@@ -1,0 +1,84 @@
+/**
+ * The one wire type of every runtime: what agents receive and return.
+ */
+import { Effect, ParseResult, Schema } from "effect"
+import { PayloadDecodeError } from "./AgentError.js"
+import { JsonObject, toJson } from "./Json.js"
+
+export class Message extends Schema.Class<Message>("@aixfx/core/Message")({
+  id: Schema.String,
+  type: Schema.String,
+  payload: Schema.String,
+  metadata: JsonObject,
+  /** Milliseconds since the Unix epoch. */
+  timestamp: Schema.Number
+}) {}
+
+export interface MakeOptions {
+  readonly payload: string
+  readonly type?: string
+  readonly metadata?: JsonObject
+  readonly id?: string
+  readonly timestamp?: number
+}
+
+/** A new message with a fresh id and the current time. */
+export const make = (options: MakeOptions | string): Message => {
+  const o = typeof options === "string" ? { payload: options } : options
+  return new Message({
+    id: o.id ?? crypto.randomUUID(),
+    type: o.type ?? "text",
+    payload: o.payload,
+    metadata: o.metadata ?? {},
+    timestamp: o.timestamp ?? Date.now()
+  })
+}
+
+/** A message whose payload is `value` encoded as JSON (type defaults to "json"). */
+export const fromValue = (value: unknown, options: Omit<MakeOptions, "payload"> = {}): Message =>
+  make({ type: "json", ...options, payload: JSON.stringify(toJson(value)) })
+
+/**
+ * A new message answering `input`: fresh id and time, `inReplyTo` pointing at the input, and the
+ * input's metadata carried forward under the given additions (the input is never mutated).
+ */
+export const reply = (input: Message, options: MakeOptions | string): Message => {
+  const o = typeof options === "string" ? { payload: options } : options
+  return make({ ...o, metadata: { ...input.metadata, ...o.metadata, inReplyTo: input.id } })
+}
+
+/** The same message with metadata keys added or replaced (a new value). */
+export const withMetadata = (message: Message, metadata: JsonObject): Message =>
+  new Message({ ...message, metadata: { ...message.metadata, ...metadata } })
+
+/** Decodes the JSON payload with `schema`; a failure names the message and the field path. */
+export const decodePayload = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknown(schema)
+  return (message: Message): Effect.Effect<A, PayloadDecodeError> =>
+    Effect.try({
+      try: () => JSON.parse(message.payload) as unknown,
+      catch: (e) =>
+        new PayloadDecodeError({
+          messageId: message.id,
+          path: "$",
+          issue: `payload is not JSON: ${(e as Error).message}`,
+          message: `Message ${message.id}: payload is not JSON: ${(e as Error).message}`
+        })
+    }).pipe(
+      Effect.flatMap((json) => decode(json)),
+      Effect.catchTag("ParseError", (error) => {
+        const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+        const path = first === undefined ? "$" : ["$", ...first.path.map(String)].join(".")
+        const issue = first?.message ?? error.message
+        return Effect.fail(
+          new PayloadDecodeError({ messageId: message.id, path, issue, message: `Message ${message.id}: invalid payload at ${path}: ${issue}` })
+        )
+      })
+    )
+}
+
+const MessageJson = Schema.parseJson(Message)
+/** Encodes a message as a JSON string. */
+export const toJsonString = (message: Message): string => Schema.encodeSync(MessageJson)(message)
+/** Decodes a message from a JSON string. */
+export const fromJsonString = Schema.decodeUnknown(MessageJson)

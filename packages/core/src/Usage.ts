@@ -1,0 +1,42 @@
+/**
+ * Token usage of one model call (or the sum of several).
+ */
+import { Schema } from "effect"
+
+export class Usage extends Schema.Class<Usage>("@aixfx/core/Usage")({
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  /** Input tokens served from the provider's prompt cache (billed at the cached rate). */
+  cachedInputTokens: Schema.Number,
+  /** Input tokens written to the prompt cache (Anthropic bills these at a premium). */
+  cacheWriteTokens: Schema.Number,
+  /** Output tokens spent on hidden reasoning (already included in outputTokens). */
+  reasoningTokens: Schema.Number
+}) {
+  get totalTokens(): number {
+    return this.inputTokens + this.outputTokens
+  }
+}
+
+export const empty = new Usage({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 })
+
+export const make = (fields: Partial<Usage.Fields>): Usage => new Usage({ ...empty, ...fields })
+
+export const add = (a: Usage, b: Usage): Usage =>
+  new Usage({
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens
+  })
+
+export declare namespace Usage {
+  export type Fields = {
+    readonly inputTokens: number
+    readonly outputTokens: number
+    readonly cachedInputTokens: number
+    readonly cacheWriteTokens: number
+    readonly reasoningTokens: number
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * A workflow run: the root of one span tree and one run id for the cost ledger.
+ */
+import { Effect } from "effect"
+import * as CallContext from "./CallContext.js"
+
+export interface RunOptions {
+  readonly runId?: string
+  readonly sessionId?: string
+  readonly userId?: string
+}
+
+/** Runs `effect` as workflow `name`: root span `workflow <name>`, a fresh run id in the call context. */
+export const run =
+  (name: string, options: RunOptions = {}) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    const runId = options.runId ?? crypto.randomUUID()
+    return effect.pipe(
+      CallContext.withRun(runId),
+      Effect.withSpan(`workflow ${name}`, {
+        root: true,
+        attributes: {
+          "gen_ai.operation.name": "invoke_workflow",
+          "aixfx.workflow.name": name,
+          "aixfx.run.id": runId,
+          ...(options.sessionId === undefined ? {} : { "session.id": options.sessionId }),
+          ...(options.userId === undefined ? {} : { "user.id": options.userId })
+        }
+      })
+    )
+  }

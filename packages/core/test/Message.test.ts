@@ -1,0 +1,64 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Message } from "@aixfx/core"
+import { Effect, Schema } from "effect"
+
+const Order = Schema.Struct({
+  id: Schema.String,
+  lines: Schema.Array(Schema.Struct({ sku: Schema.String, quantity: Schema.Number.pipe(Schema.int(), Schema.positive()) }))
+})
+
+describe("Message", () => {
+  it("make fills id, type, metadata and timestamp", () => {
+    const m = Message.make("hi")
+    assert.strictEqual(m.payload, "hi")
+    assert.strictEqual(m.type, "text")
+    assert.deepStrictEqual(m.metadata, {})
+    assert.match(m.id, /^[0-9a-f-]{36}$/)
+    assert.isTrue(m.timestamp > 0)
+  })
+
+  it.effect("round-trips through JSON unchanged", () =>
+    Effect.gen(function* () {
+      const m = Message.fromValue({ a: [1, "two", null, { b: true }] }, { metadata: { trace: { depth: 2, tags: ["x"] } } })
+      const back = yield* Message.fromJsonString(Message.toJsonString(m))
+      assert.deepStrictEqual(back, m)
+      assert.strictEqual(back.type, "json")
+    }))
+
+  it.effect("decodePayload decodes a typed payload", () =>
+    Effect.gen(function* () {
+      const order = yield* Message.decodePayload(Order)(Message.fromValue({ id: "o1", lines: [{ sku: "a", quantity: 2 }] }))
+      assert.strictEqual(order.lines[0]?.quantity, 2)
+    }))
+
+  it.effect("a bad payload fails with PayloadDecodeError naming the field path", () =>
+    Effect.gen(function* () {
+      const m = Message.fromValue({ id: "o1", lines: [{ sku: "a", quantity: 2 }, { sku: "b", quantity: -1 }] })
+      const error = yield* Effect.flip(Message.decodePayload(Order)(m))
+      assert.strictEqual(error._tag, "PayloadDecodeError")
+      assert.strictEqual(error.path, "$.lines.1.quantity")
+      assert.include(error.message, m.id)
+      assert.include(error.message, "$.lines.1.quantity")
+    }))
+
+  it.effect("a payload that is not JSON fails at the root path", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Message.decodePayload(Order)(Message.make("not json")))
+      assert.strictEqual(error.path, "$")
+      assert.include(error.issue, "not JSON")
+    }))
+
+  it.effect("metadata must be JSON-safe", () =>
+    Effect.gen(function* () {
+      const bad = { id: "1", type: "t", payload: "", metadata: { n: Number.NaN }, timestamp: 1 }
+      const result = yield* Effect.either(Schema.decodeUnknown(Message.Message)(bad))
+      assert.isTrue(result._tag === "Left")
+    }))
+
+  it("reply links to the input and never mutates it", () => {
+    const input = Message.make({ payload: "q", metadata: { session: "s1" } })
+    const out = Message.reply(input, { payload: "a", metadata: { agent: "x" } })
+    assert.deepStrictEqual(out.metadata, { session: "s1", agent: "x", inReplyTo: input.id })
+    assert.deepStrictEqual(input.metadata, { session: "s1" })
+  })
+})

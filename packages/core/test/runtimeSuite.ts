@@ -1,0 +1,255 @@
+/**
+ * The AgentRuntime contract, written once. Each runtime's test file runs it with its own layer
+ * (LocalRuntime here; DistributedRuntime runs the same suite), so both are held to one behaviour.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Agent,
+  AgentRuntime,
+  AgentFailed,
+  Message,
+  type LocalRuntime
+} from "@aixfx/core"
+import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Ref, Scope, TestClock } from "effect"
+
+/** Builds the runtime under test with the given options. */
+export type MakeRuntime = (options: LocalRuntime.Options) => Layer.Layer<AgentRuntime.AgentRuntime>
+
+const echo = Agent.fromFunction("echo", (m) => Message.reply(m, `echo: ${m.payload}`))
+const failing = Agent.make({ name: "failing", execute: () => Effect.fail(AgentFailed.of("failing", "it always fails")) })
+
+/** Yields until `check` holds (bounded: fails the test after `max` yields). */
+const eventually = (check: Effect.Effect<boolean>, max = 10_000) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < max; i++) {
+      if (yield* check) return
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage("condition not reached")
+  })
+
+export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
+  describe(`AgentRuntime contract: ${label}`, () => {
+    const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>, options: LocalRuntime.Options = {}) =>
+      Effect.provide(effect, makeRuntime(options))
+
+    it.effect("calls a registered agent and returns its reply", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(echo)
+          const input = Message.make("hello")
+          const out = yield* AgentRuntime.call("echo", input)
+          assert.strictEqual(out.payload, "echo: hello")
+          assert.strictEqual(out.metadata["inReplyTo"], input.id)
+          assert.notStrictEqual(out.id, input.id)
+          const listed = yield* AgentRuntime.list
+          assert.deepStrictEqual(listed.map((a) => [a.name, a.ready]), [["echo", true]])
+        })
+      ))
+
+    it.effect("an unknown agent fails with AgentNotFound listing the registered names", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(echo)
+          const error = yield* Effect.flip(AgentRuntime.call("nobody", Message.make("x")))
+          assert.strictEqual(error._tag, "AgentNotFound")
+          if (error._tag !== "AgentNotFound") return
+          assert.deepStrictEqual(error.available, ["echo"])
+          assert.include(error.message, `"nobody"`)
+          assert.include(error.message, "echo")
+        })
+      ))
+
+    it.effect("invalid names are rejected with a clear error, at register and at call", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const bad = yield* Effect.flip(AgentRuntime.register(Agent.fromFunction("Bad Name", (m) => m)))
+          assert.strictEqual(bad._tag, "InvalidAgentName")
+          assert.include(bad.message, "^[a-z][a-z0-9_-]{0,63}$")
+          const atCall = yield* Effect.flip(AgentRuntime.call("UPPER", Message.make("x")))
+          assert.strictEqual(atCall._tag, "InvalidAgentName")
+          const dup = yield* AgentRuntime.register(echo).pipe(Effect.zipRight(Effect.flip(AgentRuntime.register(echo))))
+          assert.strictEqual(dup._tag, "AgentAlreadyRegistered")
+        })
+      ))
+
+    it.effect("an agent's own typed error passes through unchanged", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(failing)
+          const error = yield* Effect.flip(AgentRuntime.call("failing", Message.make("x")))
+          assert.instanceOf(error, AgentFailed)
+          assert.strictEqual(error.message, `Agent "failing" failed: it always fails`)
+        })
+      ))
+
+    it.effect("a call that takes too long fails with CallTimeout (TestClock)", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const slow = Agent.make({ name: "slow", execute: (m) => Effect.as(Effect.sleep("10 seconds"), m) })
+          yield* AgentRuntime.register(slow)
+          const fiber = yield* Effect.fork(AgentRuntime.call("slow", Message.make("x"), { timeout: "1 second" }))
+          yield* TestClock.adjust("1 second")
+          const error = yield* Effect.flip(Fiber.join(fiber))
+          assert.strictEqual(error._tag, "CallTimeout")
+          if (error._tag === "CallTimeout") assert.strictEqual(error.timeoutMs, 1000)
+        })
+      ))
+
+    it.effect("the runtime's default callTimeout applies", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(Agent.make({ name: "slow", execute: (m) => Effect.as(Effect.sleep("1 minute"), m) }))
+          const fiber = yield* Effect.fork(AgentRuntime.call("slow", Message.make("x")))
+          yield* TestClock.adjust("500 millis")
+          assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+          yield* TestClock.adjust("500 millis")
+          const error = yield* Effect.flip(Fiber.join(fiber))
+          assert.strictEqual(error._tag, "CallTimeout")
+        }),
+        { callTimeout: "1 second" }
+      ))
+
+    it.effect("never more than maxConcurrentCalls calls in flight (measured inside the agent)", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const inFlight = yield* Ref.make(0)
+          const peak = yield* Ref.make(0)
+          const gate = yield* Deferred.make<void>()
+          const probe = Agent.make({
+            name: "probe",
+            execute: (m) =>
+              Effect.gen(function* () {
+                const now = yield* Ref.updateAndGet(inFlight, (n) => n + 1)
+                yield* Ref.update(peak, (p) => Math.max(p, now))
+                yield* Deferred.await(gate)
+                yield* Ref.update(inFlight, (n) => n - 1)
+                return m
+              })
+          })
+          yield* AgentRuntime.register(probe)
+          const fiber = yield* Effect.fork(
+            Effect.forEach(Array.from({ length: 12 }, (_, i) => i), (i) => AgentRuntime.call("probe", Message.make(String(i))), {
+              concurrency: "unbounded"
+            })
+          )
+          yield* eventually(Effect.map(Ref.get(inFlight), (n) => n === 3))
+          for (let i = 0; i < 50; i++) yield* Effect.yieldNow()
+          assert.strictEqual(yield* Ref.get(inFlight), 3)
+          yield* Deferred.succeed(gate, undefined)
+          const results = yield* Fiber.join(fiber)
+          assert.strictEqual(results.length, 12)
+          assert.strictEqual(yield* Ref.get(peak), 3)
+        }),
+        { maxConcurrentCalls: 3 }
+      ))
+
+    it.effect("callAll returns every success and typed failure in input order", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(echo)
+          yield* AgentRuntime.register(failing)
+          const results = yield* AgentRuntime.callAll(["failing", "echo", "missing", "echo"], Message.make("q"))
+          assert.deepStrictEqual(
+            results.map(Either.match({ onLeft: (e) => `error:${e._tag}`, onRight: (m) => m.payload })),
+            ["error:AgentFailed", "echo: q", "error:AgentNotFound", "echo: q"]
+          )
+        })
+      ))
+
+    it.effect("a full mailbox makes send wait (backpressure, nothing dropped)", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          yield* AgentRuntime.register(echo)
+          yield* AgentRuntime.send("echo", Message.make("1"))
+          yield* AgentRuntime.send("echo", Message.make("2"))
+          const third = yield* Effect.fork(AgentRuntime.send("echo", Message.make("3")))
+          for (let i = 0; i < 50; i++) yield* Effect.yieldNow()
+          assert.isTrue(Option.isNone(yield* Fiber.poll(third)), "the third send waits while the mailbox is full")
+          assert.strictEqual((yield* AgentRuntime.receive("echo")).payload, "1")
+          yield* Fiber.join(third)
+          assert.strictEqual((yield* AgentRuntime.receive("echo")).payload, "2")
+          assert.strictEqual((yield* AgentRuntime.receive("echo")).payload, "3")
+          const unknown = yield* Effect.flip(AgentRuntime.send("ghost", Message.make("x")))
+          assert.strictEqual(unknown._tag, "AgentNotFound")
+        }),
+        { channelBufferSize: 2 }
+      ))
+
+    it.effect("an agent's start runs at register and its finalizers at unregister", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const events = yield* Ref.make<ReadonlyArray<string>>([])
+          const log = (e: string) => Ref.update(events, (all) => [...all, e])
+          const ready = yield* Ref.make(false)
+          const lifecycle = Agent.make({
+            name: "lifecycle",
+            execute: (m) => Effect.succeed(m),
+            start: Effect.acquireRelease(log("start"), () => log("stop")),
+            ready: Ref.get(ready)
+          })
+          yield* AgentRuntime.register(lifecycle)
+          const notReady = yield* Effect.flip(AgentRuntime.call("lifecycle", Message.make("x")))
+          assert.strictEqual(notReady._tag, "AgentNotReady")
+          yield* Ref.set(ready, true)
+          yield* AgentRuntime.call("lifecycle", Message.make("x"))
+          const runtime = yield* AgentRuntime.AgentRuntime
+          yield* runtime.unregister("lifecycle")
+          assert.deepStrictEqual(yield* Ref.get(events), ["start", "stop"])
+          assert.isFalse(yield* runtime.ready("lifecycle"))
+        })
+      ))
+
+    it.effect("closing the runtime's scope interrupts calls in flight and stops every agent", () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const context = yield* Layer.buildWithScope(makeRuntime({}), scope)
+        const runtime = Context.get(context, AgentRuntime.AgentRuntime)
+        const started = yield* Deferred.make<void>()
+        const interrupted = yield* Ref.make(false)
+        const stopped = yield* Ref.make(false)
+        const hang = Agent.make({
+          name: "hang",
+          execute: () =>
+            Deferred.succeed(started, undefined).pipe(
+              Effect.zipRight(Effect.never),
+              Effect.onInterrupt(() => Ref.set(interrupted, true))
+            ),
+          start: Effect.addFinalizer(() => Ref.set(stopped, true))
+        })
+        yield* runtime.register(hang)
+        const call = yield* Effect.fork(runtime.call("hang", Message.make("x")))
+        yield* Deferred.await(started)
+        yield* Scope.close(scope, Exit.void)
+        const exit = yield* Fiber.await(call)
+        assert.isTrue(Exit.isFailure(exit))
+        const error = yield* Effect.flip(exit)
+        assert.strictEqual(error._tag, "RuntimeStopped")
+        assert.isTrue(yield* Ref.get(interrupted), "the agent's fiber was interrupted")
+        assert.isTrue(yield* Ref.get(stopped), "the agent was stopped")
+        const after = yield* Effect.flip(runtime.call("hang", Message.make("x")))
+        assert.strictEqual(after._tag, "RuntimeStopped")
+      }))
+
+    it.effect("interrupting the caller interrupts the agent's execution", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const started = yield* Deferred.make<void>()
+          const interrupted = yield* Deferred.make<void>()
+          yield* AgentRuntime.register(
+            Agent.make({
+              name: "hang",
+              execute: () =>
+                Deferred.succeed(started, undefined).pipe(
+                  Effect.zipRight(Effect.never),
+                  Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+                )
+            })
+          )
+          const call = yield* Effect.fork(AgentRuntime.call("hang", Message.make("x")))
+          yield* Deferred.await(started)
+          yield* Fiber.interrupt(call)
+          yield* Deferred.await(interrupted)
+        })
+      ))
+  })

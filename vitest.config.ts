@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url"
+import { defineConfig } from "vitest/config"
+
+// Workspace packages resolve to their TypeScript sources, so tests never need a build first.
+const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
+
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**", "**/build/**", "packages/vscode-extension/test/e2e/**"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks"
+  }
+})
