@@ -1,11 +1,11 @@
 /**
  * The aixfx demo: three agents on LocalRuntime answer a question about a short document —
  * a researcher extracts the relevant facts, a writer answers from them, a critic scores the answer.
- * Runs offline on LocalHeuristicModel; prints the answer and a per-agent cost table.
+ * Prints the answer and a per-agent cost table.
  */
-import { Agent, AgentRuntime, CostLedger, LocalHeuristicModel, LocalRuntime, Message, Telemetry, Workflow } from "@aixfx/core"
-import { Console, Effect, Layer } from "effect"
-import { printCostTable } from "../shared/report.js"
+import { Agent, AgentRuntime, Message } from "@aixfx/core"
+import { Console, Effect } from "effect"
+import { isMain, runExample } from "../shared/run.js"
 
 const document = `aixfx runs seven orchestration patterns as typed Effect programs.
 The Router classifies a request and sends it to the cheapest agent that can handle it, which saves cost.
@@ -14,7 +14,7 @@ Reflection drafts an answer, has a critic score it, and refines it until the sco
 Every model call is recorded in a cost ledger with its tokens and price.
 The same program runs in one process or across machines over gRPC.`
 
-const question = "How does aixfx save cost, and how is cost tracked?"
+export const question = "How does aixfx save cost, and how is cost tracked?"
 
 const researcher = Agent.llm({
   name: "researcher",
@@ -24,7 +24,7 @@ const researcher = Agent.llm({
 const writer = Agent.llm({ name: "writer", role: "answers from the facts", instructions: "Answer the question using only the facts given." })
 const critic = Agent.llm({ name: "critic", role: "scores answers", instructions: "You are a critic. Score the draft from 0 to 1 as JSON." })
 
-const workflow = Effect.gen(function* () {
+export const demo = Effect.gen(function* () {
   yield* AgentRuntime.register(researcher)
   yield* AgentRuntime.register(writer)
   yield* AgentRuntime.register(critic)
@@ -34,22 +34,12 @@ const workflow = Effect.gen(function* () {
   const review = yield* AgentRuntime.call("critic", Message.make(`Task: ${question}\nDraft: ${answer.payload}`))
 
   yield* Console.log(`Question: ${question}\n\nAnswer: ${answer.payload}\n\nCritic: ${review.payload}`)
-  yield* printCostTable
-}).pipe(Workflow.run("demo"))
-
-const program = Effect.gen(function* () {
-  yield* Console.log(
-    `Model: ${LocalHeuristicModel.MODEL} (offline, deterministic heuristics, $0).\n` +
-      "Set OPENAI_API_KEY or ANTHROPIC_API_KEY to use a real model.\n"
-  )
-  yield* workflow
+  return answer.payload
 })
 
-Effect.runPromise(
-  program.pipe(
-    Effect.provide(Layer.mergeAll(LocalRuntime.layer(), LocalHeuristicModel.layer(), CostLedger.layer, Telemetry.layerFromEnv))
-  )
-).catch((error) => {
-  console.error(error)
-  process.exitCode = 1
-})
+if (isMain(import.meta.url)) {
+  runExample("demo", demo).catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
