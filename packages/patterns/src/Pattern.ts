@@ -1,0 +1,134 @@
+/**
+ * What every pattern shares: it is an `Agent` (so it can be registered, called by name and nested),
+ * it refers to its agents by name through `AgentRuntime` (so it runs unchanged on LocalRuntime and
+ * DistributedRuntime), and it takes the same `timeout` / `retry` options for the whole run and for
+ * each step. Its reply is a new Message whose `metadata.trace` records what it decided.
+ */
+import {
+  Agent,
+  type AgentError,
+  AgentRuntime,
+  CallContext,
+  CallTimeout,
+  type Json,
+  Message,
+  PatternTimeout
+} from "@aixfx/core"
+import { Duration, Effect, Schedule } from "effect"
+
+/** An agent as a pattern refers to it: its registered name, or the agent itself (by its name). */
+export type AgentRef = string | { readonly name: string }
+
+export const nameOf = (ref: AgentRef): string => (typeof ref === "string" ? ref : ref.name)
+
+export type PatternKind = "parallel" | "router" | "swarm" | "rag" | "reflection" | "hierarchical" | "ensemble"
+
+export interface CommonOptions {
+  /** The pattern's agent name (the same rules as any agent name). */
+  readonly name: string
+  readonly role?: string
+  readonly description?: string
+  /** Bound on the whole run; exceeding it fails with `PatternTimeout`. */
+  readonly timeout?: Duration.DurationInput
+  /** Retries the whole run on transient failures (see `isTransient`). */
+  readonly retry?: Schedule.Schedule<unknown, AgentError>
+  /** Bound on each step's agent call; exceeding it fails that step with `CallTimeout`. */
+  readonly stepTimeout?: Duration.DurationInput
+  /** Retries each step's agent call on transient failures. */
+  readonly stepRetry?: Schedule.Schedule<unknown, AgentError>
+}
+
+/** Failures worth retrying: timeouts, transport and provider trouble. Logic errors are not. */
+export const isTransient = (error: AgentError): boolean => {
+  switch (error._tag) {
+    case "CallTimeout":
+    case "PatternTimeout":
+    case "TransportError":
+    case "RateLimited":
+    case "ProviderUnavailable":
+    case "LlmTimeout":
+    case "NetworkError":
+    case "AgentNotReady":
+      return true
+    default:
+      return false
+  }
+}
+
+const withRetry = <A, R>(effect: Effect.Effect<A, AgentError, R>, schedule: Schedule.Schedule<unknown, AgentError> | undefined) =>
+  schedule === undefined ? effect : Effect.retry(effect, { schedule, while: isTransient })
+
+/** The trace a pattern leaves in its reply's metadata (`metadata.trace`). */
+export type Trace = { readonly kind: PatternKind; readonly name: string } & Json.JsonObject
+
+/** The pattern's reply: a new message answering `input`, with the pattern's trace. */
+export const reply = (input: Message.Message, payload: string, trace: Trace, type = "text"): Message.Message =>
+  Message.reply(input, { payload, type, metadata: { trace } })
+
+/**
+ * Calls one agent as a named step of a pattern: traced as `step <pattern>.<step>`, bounded by
+ * `stepTimeout`, retried by `stepRetry`.
+ */
+export const callStep = (
+  options: CommonOptions,
+  step: string,
+  agent: AgentRef,
+  message: Message.Message
+): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
+  withRetry(
+    AgentRuntime.call(nameOf(agent), message, options.stepTimeout === undefined ? undefined : { timeout: options.stepTimeout }),
+    options.stepRetry
+  ).pipe(
+    Effect.withSpan(`step ${options.name}.${step}`, {
+      attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
+    })
+  )
+
+/** Whether a step failure came from the step's own timeout (rather than the agent's). */
+export const isStepTimeout = (error: AgentError): error is CallTimeout => error._tag === "CallTimeout"
+
+/**
+ * Makes a pattern agent. `run` gets the input and does the work; this adds the pattern span
+ * (`pattern.<kind> <name>`), the pattern path in the call context (cost attribution, depth
+ * limits), the whole-run timeout and retry.
+ */
+export const make = <R>(
+  kind: PatternKind,
+  options: CommonOptions,
+  run: (input: Message.Message) => Effect.Effect<Message.Message, AgentError, R>
+): Agent.Agent<R> => {
+  const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
+  const bounded = (input: Message.Message) =>
+    timeout === undefined
+      ? run(input)
+      : Effect.timeoutFail(run(input), {
+        duration: timeout,
+        onTimeout: () =>
+          new PatternTimeout({
+            pattern: options.name,
+            timeoutMs: Duration.toMillis(timeout),
+            message: `Pattern "${options.name}" (${kind}) did not finish within ${Duration.toMillis(timeout)} ms`
+          })
+      })
+  return Agent.make({
+    name: options.name,
+    role: options.role ?? `${kind} pattern`,
+    ...(options.description === undefined ? {} : { description: options.description }),
+    kind,
+    execute: (input) =>
+      withRetry(bounded(input), options.retry).pipe(
+        CallContext.withPattern(options.name),
+        Effect.withSpan(`pattern.${kind} ${options.name}`, {
+          attributes: {
+            "aixfx.pattern.kind": kind,
+            "aixfx.pattern.name": options.name,
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": options.name
+          }
+        })
+      )
+  })
+}
+
+/** The depth of pattern nesting at this point (1 inside a top-level pattern). */
+export const depth: Effect.Effect<number> = Effect.map(CallContext.get, (ctx) => ctx.patternPath.length)

@@ -1,0 +1,4 @@
+/**
+ * @aixfx/patterns — the seven orchestration patterns, each an agent.
+ */
+export * as Pattern from "./Pattern.js"
