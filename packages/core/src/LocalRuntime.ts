@@ -5,6 +5,7 @@
  */
 import {
   Cause,
+  Context,
   Deferred,
   Duration,
   Effect,
@@ -15,7 +16,8 @@ import {
   Layer,
   Queue,
   Ref,
-  Scope
+  Scope,
+  Tracer
 } from "effect"
 import { isValidName, validateName, type Agent } from "./Agent.js"
 import {
@@ -90,7 +92,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         Effect.gen(function* () {
           yield* validateName(agent.name)
           if (agents.has(agent.name)) return yield* Effect.fail(AgentAlreadyRegistered.of(agent.name))
-          const context = yield* Effect.context<R>()
+          // The agent's requirements come from where it is registered, but its spans must hang
+          // under each caller's span, so the registration-time parent span is dropped.
+          const context = Context.omit(Tracer.ParentSpan)(yield* Effect.context<R>()) as Context.Context<R>
           const scope = yield* Scope.fork(runtimeScope, ExecutionStrategy.sequential)
           const started = yield* agent.start.pipe(Scope.extend(scope), Effect.provide(context), Effect.exit)
           if (Exit.isFailure(started)) {

@@ -112,6 +112,22 @@ describe("spans", () => {
   })
 })
 
+describe("span parents", () => {
+  it.effect("an agent registered inside one span runs under each caller's span", () => {
+    const exporter = new Telemetry.InMemorySpanExporter()
+    return Effect.gen(function* () {
+      yield* AgentRuntime.register(Agent.fromFunction("echo", (m) => m)).pipe(Effect.withSpan("setup"))
+      yield* AgentRuntime.call("echo", Message.make("x")).pipe(Effect.withSpan("caller"))
+      const spans = exporter.getFinishedSpans()
+      const caller = spans.find((s) => s.name === "caller")!
+      const call = spans.find((s) => s.name === "agent.call echo")!
+      const invoke = spans.find((s) => s.name === "invoke_agent echo")!
+      assert.strictEqual(call.parentSpanContext?.spanId, caller.spanContext().spanId)
+      assert.strictEqual(invoke.parentSpanContext?.spanId, call.spanContext().spanId)
+    }).pipe(Effect.provide(LocalRuntime.layer()), Effect.provide(Telemetry.layerMemory(exporter)))
+  })
+})
+
 describe("CostLedger.tree", () => {
   it("nests run → pattern → agent → model", () => {
     const entry = (agent: string, patternPath: ReadonlyArray<string>, costUsd: number | null): CostLedger.Entry => ({
