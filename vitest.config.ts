@@ -13,6 +13,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/dist/**", "**/build/**", "packages/vscode-extension/test/e2e/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    pool: "forks"
+    pool: "forks",
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: "build/vitest-results.json" }]]
   }
 })
