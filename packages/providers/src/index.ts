@@ -1,0 +1,5 @@
+/**
+ * @aixfx/providers — OpenAI, Anthropic and OpenAI-compatible models on the official SDKs; the
+ * pricing table, cost tracking and budgets as middleware; scripted, recording and replay models.
+ */
+export * as ScriptedModel from "./ScriptedModel.js"
