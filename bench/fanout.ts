@@ -1,0 +1,96 @@
+/**
+ * 3. Fan-out: N agents with 50 ms simulated latency called concurrently — wall time against the
+ * ideal (one latency), speedup over sequential calls, and heap per in-flight agent.
+ */
+import { AgentRuntime, LocalRuntime, Message } from "@aixfx/core"
+import { Effect, ManagedRuntime } from "effect"
+import { sleeping, workerNames } from "./lib/agents.js"
+import type { Benchmark } from "./lib/Benchmark.js"
+import { formatBytes, median, peakHeapGrowth, ratio, round, wallMs } from "./lib/measure.js"
+
+const LATENCY_MS = 50
+const SEQUENTIAL_SAMPLE = 10
+const TARGETS: Record<number, number> = { 1000: 1.2, 10000: 2 }
+
+export const benchmark: Benchmark = {
+  name: "fanout",
+  run: async ({ quick }) => {
+    const sizes = [10, 100, 1000, 10000]
+    const rounds = quick ? 1 : 5
+    const rows: Array<Record<string, string | number>> = []
+    const notes: Array<string> = []
+
+    // Sequential calls of one agent give the time one call really takes here (latency + overhead).
+    const sequential = await withWorkers(SEQUENTIAL_SAMPLE, async (runtime, names) => {
+      const { ms } = await wallMs(() =>
+        runtime.runPromise(Effect.forEach(names, (name) => AgentRuntime.call(name, Message.make("task")), { discard: true }))
+      )
+      return ms / names.length
+    })
+
+    for (const n of sizes) {
+      // Effect's own floor: the same number of fibers sleeping the same time, no agents.
+      const floor = await measureFanOut(rounds, async () => {
+        await Effect.runPromise(Effect.forEach(workerNames(n), () => Effect.sleep(LATENCY_MS), { concurrency: "unbounded", discard: true }))
+      })
+      const figures = await withWorkers(n, (runtime, names) =>
+        measureFanOut(rounds, async () => {
+          const results = await runtime.runPromise(AgentRuntime.callAll(names, Message.make("task")))
+          const failed = results.filter((result) => result._tag === "Left").length
+          if (failed > 0) throw new Error(`fan-out over ${n} agents: ${failed} calls failed`)
+        })
+      )
+      const ofIdeal = figures.wall / LATENCY_MS
+      const target = TARGETS[n]
+      const sequentialMs = n * sequential
+      rows.push({
+        N: n.toLocaleString("en-US"),
+        "plain Effect ms": round(floor.wall, 1),
+        "wall ms": round(figures.wall, 1),
+        "× ideal (50 ms)": `${ofIdeal.toFixed(2)}×`,
+        target: target === undefined ? "" : `≤ ${target}× ${ofIdeal <= target ? "met" : "MISSED"}`,
+        "sequential ms": `${round(sequentialMs, 0).toLocaleString("en-US")}${n > SEQUENTIAL_SAMPLE ? " (N × 1 call)" : ""}`,
+        speedup: ratio(sequentialMs, figures.wall),
+        "vs plain Effect": ratio(figures.wall, floor.wall),
+        "heap / in-flight agent": formatBytes(figures.peakBytes / n),
+        "plain Effect heap / fiber": formatBytes(floor.peakBytes / n)
+      })
+    }
+    notes.push(
+      "Measured: `AgentRuntime.callAll` on LocalRuntime (the concurrent call Parallel is built on); Parallel's own figure is in the pattern and peer tables.",
+      `Each agent sleeps ${LATENCY_MS} ms (\`Effect.sleep\`) and replies. Wall time is the median of ${rounds} round(s) after a warm-up.`,
+      `Sequential: ${SEQUENTIAL_SAMPLE} calls one after another measured ${sequential.toFixed(2)} ms per call; for larger N it is N × that (not run).`,
+      "Plain Effect: `Effect.forEach` (unbounded) of `Effect.sleep(50 ms)` over N — the floor any Effect program meets on this machine, measured in the same run.",
+      "Heap per in-flight agent: the peak heap growth during the fan-out (sampled every 2 ms, after a full GC) divided by N; agents are registered before."
+    )
+    return { title: "3. Fan-out — N agents × 50 ms latency, concurrently", rows, notes }
+  }
+}
+
+/** Median wall time of `rounds` runs after a warm-up, and the peak heap growth of any of them. */
+const measureFanOut = async (rounds: number, fanOut: () => Promise<void>) => {
+  await fanOut()
+  const walls: Array<number> = []
+  let peakBytes = 0
+  for (let round = 0; round < rounds; round++) {
+    const { bytes, value } = await peakHeapGrowth(() => wallMs(fanOut))
+    walls.push(value.ms)
+    peakBytes = Math.max(peakBytes, bytes)
+  }
+  return { wall: median(walls), peakBytes }
+}
+
+/** A LocalRuntime with `n` sleeping workers registered, disposed after `use`. */
+const withWorkers = async <A>(
+  n: number,
+  use: (runtime: ManagedRuntime.ManagedRuntime<AgentRuntime.AgentRuntime, never>, names: ReadonlyArray<string>) => Promise<A>
+): Promise<A> => {
+  const names = workerNames(n)
+  const runtime = ManagedRuntime.make(LocalRuntime.layer())
+  try {
+    await runtime.runPromise(Effect.forEach(names, (name) => AgentRuntime.register(sleeping(name, LATENCY_MS)), { discard: true }))
+    return await use(runtime, names)
+  } finally {
+    await runtime.dispose()
+  }
+}
