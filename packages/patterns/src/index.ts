@@ -2,3 +2,4 @@
  * @aixfx/patterns — the seven orchestration patterns, each an agent.
  */
 export * as Pattern from "./Pattern.js"
+export * as Rag from "./Rag.js"
