@@ -1,0 +1,311 @@
+/**
+ * A LanceDB table of embedded chunks: one row per chunk with id, text, vector, source, chunk index,
+ * heading, the content hash of its source document and JSON metadata. The layer opens (or creates)
+ * the table in an embedded database directory and closes it with the scope.
+ *
+ * Search is vector (cosine), full-text (LanceDB's inverted index, BM25) or hybrid (both, fused by
+ * reciprocal rank). Below `vectorIndexMinRows` vector search is exact; from there an IVF_PQ index is
+ * built, and rebuilt once the rows added since outgrow it by `rebuildGrowth` (the same rule keeps
+ * the full-text index fresh). Note: LanceDB 0.37 leaves a `.tmpXXXXXX` folder in TMPDIR per
+ * IVF_PQ build; point TMPDIR somewhere you clean.
+ */
+import type { Json } from "@aixfx/core"
+import * as lancedb from "@lancedb/lancedb"
+import * as arrow from "apache-arrow"
+import { Context, Effect, Layer, type Scope } from "effect"
+import { Embedder, type Service as EmbedderService } from "./Embedder.js"
+import { type Filter, matches, sqlString, toSql } from "./internal/filter.js"
+import { DimensionMismatch, type EmbeddingFailed, StoreFailed, TableNotFound } from "./RagError.js"
+
+export type { Filter, FilterScalar } from "./internal/filter.js"
+
+export const DEFAULT_URI = ".aixfx/lancedb"
+
+export interface Options {
+  /** Database directory (default `.aixfx/lancedb`, relative to the working directory). */
+  readonly uri?: string
+  readonly table: string
+  /** Create the table when it does not exist (default true); false opens read-only-style and searches fail with `TableNotFound`. */
+  readonly create?: boolean
+  /** Rows from which an IVF_PQ vector index pays off (default 10,000). */
+  readonly vectorIndexMinRows?: number
+  /** Rebuild an index once unindexed rows exceed this fraction of indexed ones (default 0.25). */
+  readonly rebuildGrowth?: number
+}
+
+/** One chunk as stored. */
+export interface Row {
+  readonly id: string
+  readonly text: string
+  readonly vector: Float32Array
+  readonly source: string
+  readonly chunkIndex: number
+  readonly heading: string
+  /** Hash of the whole source document the chunk came from (unchanged document ⇒ same hash). */
+  readonly contentHash: string
+  readonly metadata: Json.JsonObject
+}
+
+export type SearchMode = "vector" | "fts" | "hybrid"
+
+export interface SearchOptions {
+  readonly mode?: SearchMode
+  /** Results wanted (default 5). */
+  readonly topK?: number
+  /** Exact matches on `source`, `heading`, `chunkIndex`, `id` or any top-level metadata key. */
+  readonly filter?: Filter
+  /** A raw LanceDB SQL predicate, ANDed with the filter. */
+  readonly where?: string
+}
+
+export interface SearchResult {
+  readonly id: string
+  readonly text: string
+  /** vector: cosine similarity (1 − distance); fts: BM25; hybrid: reciprocal-rank-fusion score. Higher is better. */
+  readonly score: number
+  readonly source: string
+  readonly chunkIndex: number
+  readonly heading: string
+  readonly metadata: Json.JsonObject
+}
+
+export type IndexAction = "none" | "kept" | "created" | "rebuilt"
+
+export interface IndexReport {
+  readonly rows: number
+  readonly vector: IndexAction
+  readonly fts: IndexAction
+}
+
+export interface Service {
+  readonly uri: string
+  readonly table: string
+  readonly embedder: EmbedderService
+  /** Rows in the table (0 when it does not exist). */
+  readonly count: Effect.Effect<number, StoreFailed>
+  /** The stored content hash of each of `sources` that is in the table. */
+  readonly contentHashes: (sources: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, string>, StoreFailed | TableNotFound>
+  /**
+   * Makes `rows` the only chunks of their sources: sources new to the table are appended, sources
+   * already there have their old chunks replaced in one commit. Returns rows written and removed.
+   */
+  readonly replaceSources: (
+    rows: ReadonlyArray<Row>,
+    existing: ReadonlySet<string>
+  ) => Effect.Effect<{ readonly written: number; readonly removed: number }, StoreFailed | TableNotFound | DimensionMismatch>
+  /** Removes every chunk of `source`; returns how many. */
+  readonly deleteSource: (source: string) => Effect.Effect<number, StoreFailed | TableNotFound>
+  readonly search: (query: string, options?: SearchOptions) => Effect.Effect<ReadonlyArray<SearchResult>, StoreFailed | TableNotFound | EmbeddingFailed>
+  /** Creates or rebuilds indexes as the table's size calls for (`force` rebuilds both when the table is big enough). */
+  readonly maintainIndexes: (options?: { readonly force?: boolean }) => Effect.Effect<IndexReport, StoreFailed | TableNotFound>
+}
+
+export class LanceDbStore extends Context.Tag("@aixfx/rag-lancedb/LanceDbStore")<LanceDbStore, Service>() {}
+
+const schemaFor = (dimensions: number) =>
+  new arrow.Schema([
+    new arrow.Field("id", new arrow.Utf8(), false),
+    new arrow.Field("text", new arrow.Utf8(), false),
+    new arrow.Field("vector", new arrow.FixedSizeList(dimensions, new arrow.Field("item", new arrow.Float32(), true)), false),
+    new arrow.Field("source", new arrow.Utf8(), false),
+    new arrow.Field("chunk_index", new arrow.Int32(), false),
+    new arrow.Field("heading", new arrow.Utf8(), false),
+    new arrow.Field("content_hash", new arrow.Utf8(), false),
+    new arrow.Field("metadata", new arrow.Utf8(), false)
+  ])
+
+const toRecord = (row: Row) => ({
+  id: row.id,
+  text: row.text,
+  vector: row.vector,
+  source: row.source,
+  chunk_index: row.chunkIndex,
+  heading: row.heading,
+  content_hash: row.contentHash,
+  metadata: JSON.stringify(row.metadata)
+})
+
+const parseMetadata = (json: unknown): Json.JsonObject => {
+  try {
+    const value = JSON.parse(String(json)) as unknown
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json.JsonObject) : {}
+  } catch {
+    return {}
+  }
+}
+
+const FTS_COLUMN = "text"
+const VECTOR_COLUMN = "vector"
+/** IVF probes and re-ranking with full vectors: recall close to exact search at a few ms more. */
+const NPROBES = 20
+const REFINE_FACTOR = 5
+/** Per-field candidates fetched before the hybrid fusion, as a multiple of topK. */
+const HYBRID_FANOUT = 4
+
+/** Opens (or creates) the table; fails with `DimensionMismatch` when it holds vectors of another size than the embedder's. */
+export const make = (options: Options): Effect.Effect<Service, StoreFailed | DimensionMismatch, Embedder | Scope.Scope> =>
+  Effect.gen(function* () {
+    const uri = options.uri ?? DEFAULT_URI
+    const name = options.table
+    const embedder = yield* Embedder
+    const minRows = options.vectorIndexMinRows ?? 10_000
+    const growth = options.rebuildGrowth ?? 0.25
+    const attempt = <A>(operation: string, run: () => Promise<A>) =>
+      Effect.tryPromise({
+        try: run,
+        catch: (e) => (/table '.*' was not found|dataset at path .* was not found/i.test(String(e)) ? TableNotFound.of(name, uri) : StoreFailed.of(name, operation, e))
+      })
+    /** For steps before the table is open, where "not found" is a plain failure. */
+    const opened = <A>(operation: string, run: () => Promise<A>) =>
+      attempt(operation, run).pipe(Effect.catchTag("TableNotFound", (e) => Effect.fail(StoreFailed.of(name, operation, e))))
+
+    const indexStats = (t: lancedb.Table, column: string) =>
+      attempt("listIndices", () => t.listIndices()).pipe(
+        Effect.flatMap((indices) => {
+          const index = indices.find((i) => i.columns.includes(column))
+          return index === undefined ? Effect.succeed(undefined) : attempt("indexStats", () => t.indexStats(index.name))
+        })
+      )
+
+    const db = yield* Effect.acquireRelease(
+      opened("connect", () => lancedb.connect(uri)),
+      (connection) => Effect.sync(() => connection.close())
+    )
+    const exists = (yield* opened("tableNames", () => db.tableNames())).includes(name)
+    const table: lancedb.Table | undefined =
+      exists || options.create !== false
+        ? yield* Effect.acquireRelease(
+            exists
+              ? opened("openTable", () => db.openTable(name))
+              : opened("createTable", () => db.createEmptyTable(name, schemaFor(embedder.dimensions), { mode: "create", existOk: true })),
+            (t) => Effect.sync(() => t.close())
+          )
+        : undefined
+    if (table !== undefined) {
+      const schema = yield* opened("schema", () => table.schema())
+      const field = schema.fields.find((f) => f.name === VECTOR_COLUMN)
+      const tableDimensions = field !== undefined && arrow.DataType.isFixedSizeList(field.type) ? field.type.listSize : -1
+      if (tableDimensions !== embedder.dimensions) {
+        return yield* Effect.fail(DimensionMismatch.of({ table: name, uri, tableDimensions, embedder: embedder.name, embedderDimensions: embedder.dimensions }))
+      }
+    }
+    const writes = yield* Effect.makeSemaphore(1)
+    const rrf = yield* opened("RRFReranker.create", () => lancedb.rerankers.RRFReranker.create())
+    const present = table === undefined ? Effect.fail(TableNotFound.of(name, uri)) : Effect.succeed(table)
+
+    let ftsReady = table !== undefined && (yield* indexStats(table, FTS_COLUMN).pipe(Effect.orElseSucceed(() => undefined))) !== undefined
+
+    const count = table === undefined ? Effect.succeed(0) : attempt("countRows", () => table.countRows()).pipe(Effect.catchTag("TableNotFound", () => Effect.succeed(0)))
+
+    const contentHashes = (sources: ReadonlyArray<string>) =>
+      Effect.flatMap(present, (t) =>
+        sources.length === 0
+          ? Effect.succeed(new Map<string, string>())
+          : attempt("query", () =>
+              t.query().where(`source IN (${sources.map(sqlString).join(", ")}) AND chunk_index = 0`).select(["source", "content_hash"]).toArray()
+            ).pipe(Effect.map((rows) => new Map(rows.map((r) => [String(r.source), String(r.content_hash)]))))
+      )
+
+    const replaceSources = (rows: ReadonlyArray<Row>, existing: ReadonlySet<string>) =>
+      Effect.gen(function* () {
+        const t = yield* present
+        const wrong = rows.find((r) => r.vector.length !== embedder.dimensions)
+        if (wrong !== undefined) {
+          return yield* Effect.fail(DimensionMismatch.of({ table: name, uri, tableDimensions: embedder.dimensions, embedder: embedder.name, embedderDimensions: wrong.vector.length }))
+        }
+        const fresh = rows.filter((r) => !existing.has(r.source)).map(toRecord)
+        const changed = rows.filter((r) => existing.has(r.source)).map(toRecord)
+        let removed = 0
+        if (fresh.length > 0) yield* attempt("add", () => t.add(fresh))
+        if (existing.size > 0) {
+          // One commit: matching ids are overwritten, new ones inserted, the sources' leftover chunks deleted.
+          const where = `source IN (${[...existing].map(sqlString).join(", ")})`
+          const result = yield* attempt("mergeInsert", () =>
+            t.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where }).execute(changed)
+          )
+          removed = result.numDeletedRows
+        }
+        return { written: rows.length, removed }
+      }).pipe(writes.withPermits(1))
+
+    const deleteSource = (source: string) =>
+      Effect.gen(function* () {
+        const t = yield* present
+        const result = yield* attempt("delete", () => t.delete(`source = ${sqlString(source)}`))
+        return result.numDeletedRows
+      }).pipe(writes.withPermits(1))
+
+    const maintainIndexes = (maintain: { readonly force?: boolean } = {}) =>
+      Effect.gen(function* () {
+        const t = yield* present
+        const rows = yield* attempt("countRows", () => t.countRows())
+        if (rows === 0) return { rows, vector: "none", fts: "none" } satisfies IndexReport
+        const decide = (stats: lancedb.IndexStatistics | undefined, eligible: boolean): IndexAction =>
+          !eligible ? "none" : stats === undefined ? "created" : maintain.force === true || stats.numUnindexedRows > growth * stats.numIndexedRows ? "rebuilt" : "kept"
+        const fts = decide(yield* indexStats(t, FTS_COLUMN), true)
+        if (fts === "created" || fts === "rebuilt") {
+          yield* attempt("createIndex fts", () => t.createIndex(FTS_COLUMN, { config: lancedb.Index.fts(), replace: true }))
+        }
+        ftsReady = true
+        // PQ needs 256 rows to train its codebooks; below minRows exact search is fast anyway.
+        const vector = decide(yield* indexStats(t, VECTOR_COLUMN), rows >= Math.max(256, minRows))
+        if (vector === "created" || vector === "rebuilt") {
+          const numSubVectors = [16, 8, 4, 2, 1].map((d) => embedder.dimensions / d).find((n) => Number.isInteger(n) && n <= 96) ?? 1
+          yield* attempt("createIndex ivf_pq", () =>
+            t.createIndex(VECTOR_COLUMN, {
+              config: lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions: Math.max(1, Math.round(Math.sqrt(rows))), numSubVectors }),
+              replace: true
+            })
+          )
+        }
+        return { rows, vector, fts } satisfies IndexReport
+      }).pipe(writes.withPermits(1), Effect.withSpan("LanceDbStore.maintainIndexes", { attributes: { "aixfx.rag.table": name } }))
+
+    const search = (query: string, searchOptions: SearchOptions = {}) =>
+      Effect.gen(function* () {
+        const t = yield* present
+        const mode = searchOptions.mode ?? "hybrid"
+        const topK = Math.max(1, Math.floor(searchOptions.topK ?? 5))
+        const where = toSql(searchOptions.filter, searchOptions.where)
+        if (mode !== "vector" && !ftsReady) {
+          // The full-text index appears with the first rows; a table that has none yet has nothing to find.
+          const report = yield* maintainIndexes()
+          if (report.rows === 0) return []
+        }
+        const vector = mode === "fts" ? undefined : (yield* embedder.embed([query]))[0]!
+        const raw = yield* attempt(`${mode} search`, () => {
+          const filtered = <Q extends lancedb.Query | lancedb.VectorQuery>(q: Q): Q => (where === undefined ? q : (q.where(where) as Q))
+          if (mode === "vector") return filtered(t.vectorSearch(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR)).limit(topK).toArray()
+          if (mode === "fts") return filtered(t.query().fullTextSearch(query, { columns: FTS_COLUMN })).limit(topK).toArray()
+          return filtered(
+            t.query().fullTextSearch(query, { columns: FTS_COLUMN }).nearestTo(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR).rerank(rrf)
+          )
+            .limit(topK * HYBRID_FANOUT)
+            .toArray()
+        })
+        const score = (r: Record<string, unknown>): number =>
+          mode === "vector" ? 1 - Number(r["_distance"]) : mode === "fts" ? Number(r["_score"]) : Number(r["_relevance_score"])
+        return (raw as ReadonlyArray<Record<string, unknown>>)
+          .map((r): SearchResult => ({
+            id: String(r["id"]),
+            text: String(r["text"]),
+            score: score(r),
+            source: String(r["source"]),
+            chunkIndex: Number(r["chunk_index"]),
+            heading: String(r["heading"]),
+            metadata: parseMetadata(r["metadata"])
+          }))
+          .filter((r) => Number.isFinite(r.score) && matches(searchOptions.filter, r.metadata))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, topK)
+      }).pipe(
+        Effect.withSpan("LanceDbStore.search", {
+          attributes: { "aixfx.rag.table": name, "aixfx.rag.mode": searchOptions.mode ?? "hybrid", "aixfx.rag.top_k": searchOptions.topK ?? 5 }
+        })
+      )
+
+    return { uri, table: name, embedder, count, contentHashes, replaceSources, deleteSource, search, maintainIndexes } satisfies Service
+  })
+
+/** The store as a layer; the table and connection close when the layer's scope does. */
+export const layer = (options: Options): Layer.Layer<LanceDbStore, StoreFailed | DimensionMismatch, Embedder> => Layer.scoped(LanceDbStore, make(options))

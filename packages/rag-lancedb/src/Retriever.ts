@@ -1,0 +1,70 @@
+/**
+ * The retriever agent the RAG pattern calls: the input payload is the query, `metadata.topK` how many
+ * documents to return and `metadata.filter` an optional filter (see `LanceDbStore.Filter`). It replies
+ * with JSON `{ "documents": [{ id, text, score, metadata }] }`, best first; every failure is core's
+ * `RetrievalFailed` naming the retriever.
+ */
+import { Agent, Json, Message, RetrievalFailed } from "@aixfx/core"
+import { Effect, Schema } from "effect"
+import type * as LanceDbStore from "./LanceDbStore.js"
+
+export const RetrievedDocument = Schema.Struct({
+  id: Schema.String,
+  text: Schema.String,
+  score: Schema.Number,
+  /** `source`, `chunkIndex`, `heading` and the document's own metadata. */
+  metadata: Json.JsonObject
+})
+export type RetrievedDocument = typeof RetrievedDocument.Type
+
+/** The reply payload; decode it with `Message.decodePayload(Retriever.Reply)`. */
+export const Reply = Schema.Struct({ documents: Schema.Array(RetrievedDocument) })
+export type Reply = typeof Reply.Type
+
+export interface Options {
+  readonly name: string
+  readonly store: LanceDbStore.Service
+  /** Default "hybrid". */
+  readonly mode?: LanceDbStore.SearchMode
+  /** Used when the request carries no `metadata.topK` (default 5). */
+  readonly topK?: number
+  readonly description?: string
+}
+
+const FilterScalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Null)
+const Request = Schema.Struct({
+  topK: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.positive())),
+  filter: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Union(FilterScalar, Schema.Array(FilterScalar)) }))
+})
+const decodeRequest = Schema.decodeUnknownEither(Request)
+
+export const agent = (options: Options): Agent.Agent => {
+  const mode = options.mode ?? "hybrid"
+  const failed = (reason: string) => new RetrievalFailed({ retriever: options.name, reason, message: `Retriever "${options.name}" failed: ${reason}` })
+  return Agent.make({
+    name: options.name,
+    role: "retriever",
+    description: options.description ?? `Finds the ${mode} search matches for a query in LanceDB table "${options.store.table}"`,
+    execute: (input) =>
+      Effect.gen(function* () {
+        const request = decodeRequest({ topK: input.metadata["topK"], filter: input.metadata["filter"] })
+        if (request._tag === "Left") return yield* Effect.fail(failed(`invalid request metadata: ${request.left.message}`))
+        const topK = request.right.topK ?? options.topK ?? 5
+        const results = yield* options.store
+          .search(input.payload, { mode, topK, ...(request.right.filter === undefined ? {} : { filter: request.right.filter }) })
+          .pipe(Effect.mapError((error) => failed(error.message)))
+        const documents: Array<RetrievedDocument> = results.map((r) => ({
+          id: r.id,
+          text: r.text,
+          score: r.score,
+          metadata: { ...r.metadata, source: r.source, chunkIndex: r.chunkIndex, heading: r.heading }
+        }))
+        yield* Effect.annotateCurrentSpan({ "aixfx.rag.mode": mode, "aixfx.rag.top_k": topK, "aixfx.rag.documents": documents.length })
+        return Message.reply(input, {
+          type: "json",
+          payload: JSON.stringify({ documents } satisfies Reply),
+          metadata: { retriever: options.name, mode, topK }
+        })
+      })
+  })
+}
