@@ -1,0 +1,314 @@
+/**
+ * The AgentRuntime across processes, over gRPC (the published `proto/aixfx/agent/v1/agent.proto`).
+ * A node keeps its own agents in a LocalRuntime and serves them on `listen`; agents named in
+ * `peers` are called on the nodes that host them. A program written against `AgentRuntime` runs
+ * unchanged: errors keep their types across the wire, a caller's timeout becomes the gRPC
+ * deadline, interrupting a caller cancels the call and interrupts the agent on the serving node,
+ * and the trace and call context travel with every call.
+ */
+import * as grpc from "@grpc/grpc-js"
+import {
+  Cause,
+  Config,
+  type ConfigError,
+  Context,
+  Data,
+  Duration,
+  Effect,
+  Fiber,
+  FiberRef,
+  FiberSet,
+  Layer,
+  Option,
+  Redacted,
+  Ref,
+  type Scope,
+  Stream
+} from "effect"
+import { validateName } from "./Agent.js"
+import * as CallContext from "./CallContext.js"
+import { type AgentError, AgentNotFound, CallTimeout, RuntimeStopped } from "./AgentError.js"
+import { AgentRuntime, type AgentInfo, type CallOptions, type Service } from "./AgentRuntime.js"
+import * as Grpc from "./internal/grpc/client.js"
+import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
+import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
+import { serve } from "./internal/grpc/server.js"
+import * as LocalRuntime from "./LocalRuntime.js"
+import type { Message } from "./Message.js"
+
+export type { StreamEvent } from "./internal/grpc/client.js"
+
+export interface TlsOptions {
+  /** PEM of the CA that signed the other side's certificate (a server's, or a client's under mTLS). */
+  readonly ca?: string | Buffer
+  /** PEM certificate chain of this node: required to serve, and to call under mTLS. */
+  readonly cert?: string | Buffer
+  /** PEM private key matching `cert`. */
+  readonly key?: string | Buffer
+  /** mTLS: the server rejects callers without a certificate signed by `ca`. */
+  readonly requireClientCert?: boolean
+}
+
+export interface Options extends LocalRuntime.Options {
+  /** `host:port` to serve this node's agents on (port 0 picks a free one); omit for a caller only. */
+  readonly listen?: string
+  /**
+   * Agent name → the endpoint(s) of the node(s) hosting it; several are load balanced (round
+   * robin) with failover when one cannot be reached. The key `"*"` catches every other name.
+   */
+  readonly peers?: { readonly [agent: string]: string | ReadonlyArray<string> }
+  /** A bearer token: sent on every call, and required of every caller when serving. */
+  readonly auth?: { readonly token: Redacted.Redacted<string> | Config.Config<Redacted.Redacted<string>> }
+  /** TLS (and mTLS with `requireClientCert`); plaintext when omitted. */
+  readonly tls?: TlsOptions
+  /** Largest message sent or accepted, in bytes (default 4 MiB). */
+  readonly maxMessageBytes?: number
+  /** How long calls in flight may run on when the node stops, before they are cancelled (default 5 s). */
+  readonly shutdownGracePeriod?: Duration.DurationInput
+}
+
+/** The node could not start: the address is taken, the TLS material is unusable, ... */
+export class ServeError extends Data.TaggedError("ServeError")<{ readonly listen: string; readonly message: string }> {}
+
+export interface NodeService {
+  /** Where this node serves (`host:port` with the real port), if it serves. */
+  readonly endpoint: string | undefined
+  /**
+   * Calls an agent through `ExecuteStream`: its progress and token events as they happen, then
+   * the reply (`Result`). Local agents are streamed too when the node serves.
+   */
+  readonly executeStream: (name: string, message: Message) => Stream.Stream<Grpc.StreamEvent, AgentError>
+}
+
+export class Node extends Context.Tag("@aixfx/core/DistributedRuntime/Node")<Node, NodeService>() {}
+
+/** Sends `event` to the streamed call this fiber serves, if any, naming the current agent. */
+const report = (event: (agent: string) => CallEvent): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(currentEventSink), (sink) =>
+    Option.match(sink, {
+      onNone: () => Effect.void,
+      onSome: (emit) => Effect.flatMap(CallContext.get, (context) => emit(event(context.agent ?? "")))
+    }))
+
+/** Reports a step of the current streamed call (a no-op outside `ExecuteStream`). */
+export const progress = (stage: string, detail = ""): Effect.Effect<void> =>
+  report((agent) => ({ _tag: "Progress", agent, stage, detail }))
+
+/** Reports generated text of the current streamed call (a no-op outside `ExecuteStream`). */
+export const token = (text: string): Effect.Effect<void> => report((agent) => ({ _tag: "Token", agent, text }))
+
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+const resolveToken = (options: Options): Effect.Effect<Redacted.Redacted<string> | undefined, ConfigError.ConfigError> => {
+  const token = options.auth?.token
+  if (token === undefined) return Effect.succeed(undefined)
+  return Redacted.isRedacted(token) ? Effect.succeed(token) : token
+}
+
+const channelOptions = (maxMessageBytes: number): grpc.ChannelOptions => ({
+  "grpc.max_send_message_length": maxMessageBytes,
+  "grpc.max_receive_message_length": maxMessageBytes,
+  // Come back quickly after a peer restarts (grpc-js backs off up to 120 s by default).
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 1_000,
+  // Own connections, closed with the runtime (the shared pool would keep them open for a while).
+  "grpc.use_local_subchannel_pool": 1
+})
+
+const asBuffer = (pem: string | Buffer | undefined): Buffer | null => (pem === undefined ? null : Buffer.from(pem))
+
+const serverCredentials = (listen: string, tls: TlsOptions | undefined): Effect.Effect<grpc.ServerCredentials, ServeError> => {
+  if (tls === undefined) return Effect.succeed(grpc.ServerCredentials.createInsecure())
+  const { cert, key } = tls
+  if (cert === undefined || key === undefined) {
+    return Effect.fail(new ServeError({ listen, message: `Serving TLS on ${listen} needs both tls.cert and tls.key` }))
+  }
+  return Effect.try({
+    try: () =>
+      grpc.ServerCredentials.createSsl(
+        asBuffer(tls.ca),
+        [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }],
+        tls.requireClientCert === true
+      ),
+    catch: (error) => new ServeError({ listen, message: `Unusable TLS material for ${listen}: ${(error as Error).message}` })
+  })
+}
+
+const channelCredentials = (tls: TlsOptions | undefined): grpc.ChannelCredentials =>
+  tls === undefined
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(asBuffer(tls.ca), asBuffer(tls.key), asBuffer(tls.cert))
+
+interface Built {
+  readonly runtime: Service
+  readonly node: NodeService
+}
+
+const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.ConfigError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const token = yield* resolveToken(options)
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    const defaultTimeout = options.callTimeout === undefined ? undefined : Duration.decode(options.callTimeout)
+    const routes = new Map(
+      Object.entries(options.peers ?? {}).map(([name, endpoints]) => [name, typeof endpoints === "string" ? [endpoints] : [...endpoints]])
+    )
+    const remoteNames = [...routes.keys()].filter((name) => name !== "*")
+
+    // Acquired in this order so that they are released the other way round: the server drains
+    // first, then calls to peers stop (RuntimeStopped), then channels close, then local agents stop.
+    const local = yield* LocalRuntime.make(options)
+    const localNames = new Set<string>()
+    const peers = yield* Grpc.make({
+      credentials: channelCredentials(options.tls),
+      channelOptions: channelOptions(maxMessageBytes),
+      token,
+      maxMessageBytes
+    })
+    const stopped = yield* Ref.make(false)
+    const remoteCalls = yield* FiberSet.make<unknown, AgentError>()
+    yield* Effect.addFinalizer(() => Effect.zipRight(Ref.set(stopped, true), FiberSet.clear(remoteCalls)))
+
+    const served = options.listen === undefined
+      ? undefined
+      : yield* Effect.flatMap(serverCredentials(options.listen, options.tls), (credentials) =>
+        serve(local, {
+          listen: options.listen!,
+          token,
+          credentials,
+          channelOptions: channelOptions(maxMessageBytes),
+          shutdownGracePeriod: Duration.decode(options.shutdownGracePeriod ?? "5 seconds")
+        }).pipe(Effect.mapError((error) => new ServeError({ listen: options.listen!, message: `Cannot serve on ${options.listen}: ${error.message}` }))))
+
+    const endpointsOf = (name: string): ReadonlyArray<string> | undefined => routes.get(name) ?? routes.get("*")
+
+    /**
+     * Runs a call to a peer in a fiber owned by the runtime: closing the runtime interrupts it
+     * (RuntimeStopped), and interrupting the caller interrupts it (which cancels the gRPC call).
+     */
+    const remote = <A>(name: string, effect: (endpoints: ReadonlyArray<string>) => Effect.Effect<A, AgentError>) =>
+      Effect.gen(function* () {
+        if (yield* Ref.get(stopped)) return yield* Effect.fail(RuntimeStopped.of(name))
+        yield* validateName(name)
+        const endpoints = endpointsOf(name)
+        if (endpoints === undefined) return yield* Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
+        const fiber = yield* FiberSet.run(remoteCalls, effect(endpoints))
+        const exit = yield* Fiber.await(fiber).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber)))
+        if (exit._tag === "Success") return exit.value
+        if (Cause.isInterruptedOnly(exit.cause) && (yield* Ref.get(stopped))) return yield* Effect.fail(RuntimeStopped.of(name))
+        return yield* Effect.failCause(exit.cause)
+      })
+
+    const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {
+      const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
+      const timeoutMs = timeout === undefined ? undefined : Duration.toMillis(timeout)
+      return remote(name, (endpoints) => {
+        const call = Effect.map(
+          peers.unary<{ message: ProtoMessage }>(endpoints, "Execute", { agent: name, message: messageToProto(message) }, { agent: name, timeoutMs }),
+          (response) => messageFromProto(response.message)
+        )
+        // The deadline travels with the call; this timeout keeps the caller's own clock in charge too.
+        return timeout === undefined
+          ? call
+          : Effect.timeoutFail(call, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
+      }).pipe(
+        Effect.withSpan(`agent.call ${name}`, {
+          kind: "client",
+          attributes: {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": name,
+            "aixfx.runtime.kind": "distributed",
+            "rpc.system": "grpc",
+            "rpc.service": "aixfx.agent.v1.AgentService",
+            "rpc.method": "Execute"
+          }
+        })
+      )
+    }
+
+    const call = (name: string, message: Message, callOptions?: CallOptions): Effect.Effect<Message, AgentError> =>
+      localNames.has(name) ? local.call(name, message, callOptions) : callRemote(name, message, callOptions)
+
+    const remoteList = (endpoint: string, names: ReadonlyArray<string> | "any"): Effect.Effect<ReadonlyArray<AgentInfo>> =>
+      peers.unary<{ agents: ReadonlyArray<Omit<AgentInfo, "location">> }>([endpoint], "ListAgents", {}, { agent: "*", timeoutMs: 5_000 }).pipe(
+        Effect.map(({ agents }) =>
+          agents.filter((a) => names === "any" || names.includes(a.name)).map((a) => ({ ...a, location: endpoint }))
+        ),
+        // An unreachable node still shows its configured agents, as not ready.
+        Effect.orElseSucceed(() =>
+          names === "any" ? [] : names.map((name) => ({ name, role: name, description: name, ready: false, location: endpoint }))
+        )
+      )
+
+    const list = Effect.gen(function* () {
+      const locals = yield* local.list
+      const byEndpoint = new Map<string, Array<string> | "any">()
+      for (const [name, endpoints] of routes) {
+        for (const endpoint of endpoints) {
+          const current = byEndpoint.get(endpoint)
+          if (name === "*") byEndpoint.set(endpoint, "any")
+          else if (current !== "any") byEndpoint.set(endpoint, [...(current ?? []), name])
+        }
+      }
+      const remotes = yield* Effect.forEach(byEndpoint, ([endpoint, names]) => remoteList(endpoint, names), { concurrency: "unbounded" })
+      const seen = new Set(locals.map((a) => a.name))
+      const merged: Array<AgentInfo> = [...locals]
+      for (const info of remotes.flat()) {
+        if (seen.has(info.name)) continue
+        seen.add(info.name)
+        merged.push(info)
+      }
+      return merged
+    })
+
+    const runtime: Service = {
+      kind: "distributed",
+      register: (agent) => Effect.tap(local.register(agent), () => Effect.sync(() => localNames.add(agent.name))),
+      unregister: (name) => Effect.tap(local.unregister(name), () => Effect.sync(() => localNames.delete(name))),
+      call,
+      callAll: (names, message, callOptions) =>
+        Effect.forEach(names, (name) => Effect.either(call(name, message, callOptions)), { concurrency: "unbounded" }),
+      send: (name, message) =>
+        localNames.has(name)
+          ? local.send(name, message)
+          : remote(name, (endpoints) =>
+            Effect.asVoid(peers.unary(endpoints, "Send", { agent: name, message: messageToProto(message) }, { agent: name, timeoutMs: undefined }))
+          ) as Effect.Effect<void, AgentNotFound | RuntimeStopped>,
+      receive: (name) =>
+        localNames.has(name)
+          ? local.receive(name)
+          : remote(name, (endpoints) =>
+            Effect.map(
+              peers.unary<{ message: ProtoMessage }>(endpoints, "Receive", { agent: name }, { agent: name, timeoutMs: undefined }),
+              (response) => messageFromProto(response.message)
+            )
+          ) as Effect.Effect<Message, AgentNotFound | RuntimeStopped>,
+      list,
+      ready: (name) => {
+        if (localNames.has(name)) return local.ready(name)
+        const endpoints = endpointsOf(name)
+        if (endpoints === undefined) return Effect.succeed(false)
+        return Effect.map(Effect.forEach(endpoints, (endpoint) => peers.health(endpoint, name), { concurrency: "unbounded" }), (up) => up.includes(true))
+      }
+    }
+
+    const node: NodeService = {
+      endpoint: served?.endpoint,
+      executeStream: (name, message) => {
+        const endpoint = localNames.has(name) ? served?.endpoint : endpointsOf(name)?.[0]
+        return endpoint === undefined
+          ? Stream.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
+          : peers.stream(endpoint, name, message)
+      }
+    }
+    return { runtime, node }
+  })
+
+/** Builds the node inside the current scope; the scope's close stops it gracefully. */
+export const make = (options: Options): Effect.Effect<Service, ServeError | ConfigError.ConfigError, Scope.Scope> =>
+  Effect.map(build(options), ({ runtime }) => runtime)
+
+/** Provides `AgentRuntime` (and this node's `Node`) for a node of a distributed runtime. */
+export const layer = (options: Options): Layer.Layer<AgentRuntime | Node, ServeError | ConfigError.ConfigError> =>
+  Layer.scopedContext(
+    Effect.map(build(options), ({ node, runtime }) => Context.make(AgentRuntime, runtime).pipe(Context.add(Node, node)))
+  )
