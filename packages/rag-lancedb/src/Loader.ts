@@ -39,7 +39,7 @@ export const htmlToText = (html: string): string =>
     .replace(/<(script|style|noscript|template)\b[\s\S]*?<\/\1\s*>/gi, "")
     .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, inner: string) => `\n\n${"#".repeat(Number(level))} ${inner.replace(/<[^>]*>/g, "").trim()}\n\n`)
     .replace(/<li\b[^>]*>/gi, "\n- ")
-    .replace(/<(br|hr)\b[^>]*>|<\/(p|div|section|article|li|ul|ol|tr|table|pre|blockquote|header|footer|main|nav)\s*>/gi, "\n\n")
+    .replace(/<(br|hr)\b[^>]*>|<\/(p|div|section|article|ul|ol|tr|table|pre|blockquote|header|footer|main|nav)\s*>/gi, "\n\n")
     .replace(/<[^>]*>/g, "")
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity, code: string) =>
       code[0] === "#"
