@@ -8,7 +8,7 @@
  * (see `RetryOptions`). The key comes from `Config.redacted` and never reaches an error or a span.
  */
 import { LanguageModel, type LlmError, MalformedOutput, Tokenizer, Usage } from "@aixfx/core"
-import { Config, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import OpenAI from "openai"
 import type {
   ChatCompletion,
@@ -16,7 +16,7 @@ import type {
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam
 } from "openai/resources/chat/completions"
-import { type CallSettings, request, retrySchedule, type RetryOptions, toLlmError } from "./internal/sdk.js"
+import { type CallSettings, layerFromEnv, request, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export type { RetryOptions } from "./internal/sdk.js"
@@ -197,24 +197,16 @@ export const make = (options: Options = {}): LanguageModel.Service => {
             text += piece
             return piece.length > 0 ? [{ _tag: "TextDelta", text: piece }] : []
           }
-          return Stream.fromAsyncIterable(data, errorsFor(r.model)).pipe(
-            Stream.timeoutFail(
-              () =>
-                errorsFor(r.model)(
-                  new OpenAI.APIConnectionTimeoutError({ message: `no chunk within ${Duration.format(settings.timeout)}` })
-                ),
-              settings.timeout
-            ),
-            Stream.mapConcat(onChunk),
-            Stream.concat(
-              Stream.suspend(() =>
-                Stream.fromIterable<LanguageModel.StreamPart>([
-                  ...[...calls.values()].map((toolCall) => ({ _tag: "ToolCall", toolCall }) as const),
-                  finish(reason)
-                ])
-              )
-            ),
-            Stream.catchAll((error) => Stream.concat(Stream.succeed(finish("error")), Stream.fail(error)))
+          return streamParts(
+            settings,
+            errorsFor(r.model),
+            () => new OpenAI.APIConnectionTimeoutError({ message: `no chunk within ${Duration.format(settings.timeout)}` }),
+            data,
+            {
+              onItem: onChunk,
+              end: () => [...[...calls.values()].map((toolCall) => ({ _tag: "ToolCall", toolCall }) as const), finish(reason)],
+              partial: () => finish("error")
+            }
           )
         }
       )
@@ -227,10 +219,4 @@ export const layer = (options: Options = {}): Layer.Layer<LanguageModel.Language
   Layer.sync(LanguageModel.LanguageModel, () => make(options))
 
 /** Reads `OPENAI_API_KEY` (redacted) and optional `OPENAI_BASE_URL` from the environment. */
-export const layerConfig = (options: Omit<Options, "apiKey" | "baseURL"> = {}) =>
-  Layer.unwrapEffect(
-    Effect.map(
-      Config.all({ apiKey: Config.redacted("OPENAI_API_KEY"), baseURL: Config.option(Config.string("OPENAI_BASE_URL")) }),
-      ({ apiKey, baseURL }) => layer({ ...options, apiKey, ...Option.match(baseURL, { onNone: () => ({}), onSome: (url) => ({ baseURL: url }) }) })
-    )
-  )
+export const layerConfig = (options: Omit<Options, "apiKey" | "baseURL"> = {}) => layerFromEnv("OPENAI", layer, options)

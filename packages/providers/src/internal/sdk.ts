@@ -15,9 +15,10 @@ import {
   NetworkError,
   ProviderUnavailable,
   RateLimited,
+  type LanguageModel,
   type LlmError
 } from "@aixfx/core"
-import { Duration, Effect, Redacted, Schedule, type Scope } from "effect"
+import { Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, Schedule, type Scope, Stream } from "effect"
 
 interface SdkApiError extends Error {
   readonly status: number | undefined
@@ -168,4 +169,41 @@ export const request = <A>(
         })
     }),
     Effect.retry(settings.retry)
+  )
+
+/**
+ * The parts of a streamed body: each item's parts, then `end`'s (tool calls, the finish). A body
+ * that stops between items longer than the timeout, or breaks, ends with `partial()` (the usage
+ * of what arrived) before the error, so the ledger records it.
+ */
+export const streamParts = <Item>(
+  settings: CallSettings,
+  mapError: (cause: unknown) => LlmError,
+  timeoutCause: () => unknown,
+  items: AsyncIterable<Item>,
+  handlers: {
+    readonly onItem: (item: Item) => ReadonlyArray<LanguageModel.StreamPart>
+    readonly end: () => ReadonlyArray<LanguageModel.StreamPart>
+    readonly partial: () => LanguageModel.StreamPart
+  }
+): Stream.Stream<LanguageModel.StreamPart, LlmError> =>
+  Stream.fromAsyncIterable(items, mapError).pipe(
+    Stream.timeoutFail(() => mapError(timeoutCause()), settings.timeout),
+    Stream.mapConcat(handlers.onItem),
+    Stream.concat(Stream.suspend(() => Stream.fromIterable(handlers.end()))),
+    Stream.catchAll((error) => Stream.concat(Stream.sync(handlers.partial), Stream.fail(error)))
+  )
+
+/** A provider layer from `<PREFIX>_API_KEY` (redacted) and optional `<PREFIX>_BASE_URL`. */
+export const layerFromEnv = <Options extends { readonly apiKey?: Redacted.Redacted; readonly baseURL?: string }, ROut>(
+  prefix: string,
+  layer: (options: Options) => Layer.Layer<ROut>,
+  options: Omit<Options, "apiKey" | "baseURL">
+): Layer.Layer<ROut, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.all({ apiKey: Config.redacted(`${prefix}_API_KEY`), baseURL: Config.option(Config.string(`${prefix}_BASE_URL`)) }),
+      ({ apiKey, baseURL }) =>
+        layer({ ...options, apiKey, ...Option.match(baseURL, { onNone: () => ({}), onSome: (url) => ({ baseURL: url }) }) } as unknown as Options)
+    )
   )
