@@ -36,7 +36,6 @@ class ScriptedModel implements Model {
     }
   }
 
-  // eslint-disable-next-line require-yield
   async *getStreamedResponse(): AsyncIterable<never> {
     throw new Error("the benchmark does not stream")
   }

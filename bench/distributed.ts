@@ -1,0 +1,143 @@
+/**
+ * 4. Distributed: `AgentRuntime.call` over DistributedRuntime between two processes, against a
+ * bare @grpc/grpc-js echo of the same RPC (same .proto, same message) measured in the same run.
+ */
+import * as grpc from "@grpc/grpc-js"
+import { AgentRuntime, DistributedRuntime, Message } from "@aixfx/core"
+import { ManagedRuntime } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { performance } from "node:perf_hooks"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import type { Benchmark } from "./lib/Benchmark.js"
+import { loadAgentService } from "./lib/grpcEcho.js"
+import { quantile, ratio, round } from "./lib/measure.js"
+
+const TARGET = 1.3
+const CONCURRENCY = 32
+const WARM_UP = 200
+const serverFile = fileURLToPath(new URL("./lib/grpcEcho.ts", import.meta.url))
+
+interface Figures {
+  readonly p50: number
+  readonly p99: number
+  readonly callsPerSecond: number
+}
+
+/** Starts a server process and resolves with its endpoint once it says READY (10 s at most). */
+const startServer = (mode: "bare" | "aixfx"): Promise<{ readonly child: ChildProcess; readonly endpoint: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, serverFile, mode], { stdio: ["pipe", "pipe", "inherit"] })
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`the ${mode} echo server did not start within 10 s`))
+    }, 10_000)
+    child.once("exit", (code) => reject(new Error(`the ${mode} echo server exited with code ${code} before it was ready`)))
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.startsWith("READY ")) {
+        clearTimeout(timer)
+        resolve({ child, endpoint: line.slice("READY ".length) })
+      }
+    })
+  })
+
+const stopServer = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill(), 2_000)
+    child.once("exit", () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.stdin!.end()
+  })
+
+/** Sequential latencies (ms) then concurrent throughput, for any `call`. */
+const measure = async (call: () => Promise<unknown>, sequential: number, concurrent: number): Promise<Figures> => {
+  for (let i = 0; i < WARM_UP; i++) await call() // connections, JIT
+  const latencies: Array<number> = []
+  for (let i = 0; i < sequential; i++) {
+    const start = performance.now()
+    await call()
+    latencies.push(performance.now() - start)
+  }
+  let remaining = concurrent
+  const worker = async () => {
+    while (remaining-- > 0) await call()
+  }
+  const start = performance.now()
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  const seconds = (performance.now() - start) / 1000
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), callsPerSecond: concurrent / seconds }
+}
+
+const measureBare = async (endpoint: string, sequential: number, concurrent: number): Promise<Figures> => {
+  const Client = grpc.makeGenericClientConstructor(loadAgentService(), "AgentService")
+  const client = new Client(endpoint, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    Execute: (request: unknown, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void
+  }
+  const message = Message.make("ping")
+  const request = {
+    agent: "echo",
+    message: { id: message.id, type: message.type, payload: message.payload, metadata: { fields: {} }, timestamp: message.timestamp }
+  }
+  const call = () =>
+    new Promise<unknown>((resolve, reject) => client.Execute(request, (error, response) => (error ? reject(error) : resolve(response))))
+  try {
+    return await measure(call, sequential, concurrent)
+  } finally {
+    client.close()
+  }
+}
+
+const measureAixfx = async (endpoint: string, sequential: number, concurrent: number): Promise<Figures> => {
+  const runtime = ManagedRuntime.make(DistributedRuntime.layer({ peers: { echo: endpoint } }))
+  const message = Message.make("ping")
+  const call = AgentRuntime.call("echo", message)
+  try {
+    return await measure(() => runtime.runPromise(call), sequential, concurrent)
+  } finally {
+    await runtime.dispose()
+  }
+}
+
+export const benchmark: Benchmark = {
+  name: "distributed",
+  run: async ({ quick }) => {
+    const sequential = quick ? 200 : 3000
+    const concurrent = quick ? 1000 : 20000
+    const results: Array<{ readonly name: string; readonly figures: Figures }> = []
+    for (const [mode, name, client] of [
+      ["bare", "bare @grpc/grpc-js echo (baseline)", measureBare],
+      ["aixfx", "aixfx DistributedRuntime call", measureAixfx]
+    ] as const) {
+      const { child, endpoint } = await startServer(mode)
+      try {
+        results.push({ name, figures: await client(endpoint, sequential, concurrent) })
+      } finally {
+        await stopServer(child)
+      }
+    }
+    const [bare, aixfx] = [results[0]!.figures, results[1]!.figures]
+    const rows = results.map(({ name, figures }) => ({
+      transport: name,
+      "p50 ms": round(figures.p50, 3),
+      "p99 ms": round(figures.p99, 3),
+      "calls/s": Math.round(figures.callsPerSecond).toLocaleString("en-US"),
+      "p50 vs bare": ratio(figures.p50, bare.p50),
+      "p99 vs bare": ratio(figures.p99, bare.p99),
+      "throughput vs bare": ratio(bare.callsPerSecond, figures.callsPerSecond)
+    }))
+    const p50Ratio = aixfx.p50 / bare.p50
+    return {
+      title: "4. Distributed — gRPC call between two processes",
+      rows,
+      notes: [
+        `Both servers are separate Node processes on 127.0.0.1 serving the same RPC (AgentService.Execute from core's agent.proto) with the same Message; the bare one is a grpc-js handler returning the request's message.`,
+        `Latency: ${sequential.toLocaleString("en-US")} sequential calls after ${WARM_UP} warm-up calls. Throughput: ${concurrent.toLocaleString("en-US")} calls, ${CONCURRENCY} in flight. "vs bare" ratios are time ratios (higher = slower).`,
+        `aixfx adds: Message ⇄ protobuf conversion (metadata as google.protobuf.Struct), call context and trace metadata, typed-error decoding, the serving node's LocalRuntime call (lookup, readiness, a fiber per call, spans).`,
+        `Target p50 ≤ ${TARGET}× the bare echo: ${p50Ratio <= TARGET ? "met" : "MISSED"} (${p50Ratio.toFixed(2)}×).`
+      ]
+    }
+  }
+}
