@@ -4,3 +4,4 @@
 export * as Pattern from "./Pattern.js"
 export * as Rag from "./Rag.js"
 export * as Reflection from "./Reflection.js"
+export * as Hierarchical from "./Hierarchical.js"
