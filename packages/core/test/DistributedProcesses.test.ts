@@ -1,0 +1,134 @@
+/**
+ * DistributedRuntime across real processes: agent nodes run as child processes on 127.0.0.1 and
+ * the test process calls them over gRPC. Two nodes are shared by the file; the kill/restart test
+ * starts its own. Every child is killed by PID when its scope closes.
+ */
+import { assert, layer } from "@effect/vitest"
+import { AgentFailed, AgentNotFound, CallTimeout, DistributedRuntime, Message, TransportError } from "@aixfx/core"
+import { Chunk, Context, Effect, Either, Fiber, Layer, Schedule, Stream } from "effect"
+import { type ChildNode, freePort, spawnNode } from "./fixtures/processes.js"
+
+/** a and b serve the whole file; c (on a known port) is killed and restarted by one test. */
+class Nodes extends Context.Tag("test/Nodes")<Nodes, { readonly a: ChildNode; readonly b: ChildNode; readonly c: ChildNode; readonly cPort: number }>() {}
+
+const NodesLive = Layer.scoped(
+  Nodes,
+  Effect.flatMap(freePort, (cPort) =>
+    Effect.all(
+      { a: spawnNode({ NODE_ID: "a" }), b: spawnNode({ NODE_ID: "b" }), c: spawnNode({ NODE_ID: "c", PORT: String(cPort) }), cPort: Effect.succeed(cPort) },
+      { concurrency: "unbounded" }
+    ))
+)
+
+/** A caller node (no agents of its own) that reaches the agents through `peers`. */
+const caller = (peers: NonNullable<DistributedRuntime.Options["peers"]>, options: DistributedRuntime.Options = {}) =>
+  Effect.orDie(DistributedRuntime.make({ ...options, peers }))
+
+layer(NodesLive, { timeout: "60 seconds", excludeTestServices: true })("DistributedRuntime across processes", (it) => {
+  it.scoped("calls an agent in another process; list, ready and typed errors cross too", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const runtime = yield* caller({ "*": a.endpoint })
+      const reply = yield* runtime.call("echo", Message.make("hi"))
+      assert.strictEqual(reply.payload, "a: hi")
+      const missing = yield* Effect.flip(runtime.call("nobody", Message.make("x")))
+      assert.instanceOf(missing, AgentNotFound)
+      if (missing instanceof AgentNotFound) assert.include(missing.available, "echo")
+      const listed = yield* runtime.list
+      const echo = listed.find((info) => info.name === "echo")
+      assert.deepStrictEqual([echo?.ready, echo?.location], [true, a.endpoint])
+      assert.isTrue(yield* runtime.ready("echo"))
+      assert.isFalse(yield* runtime.ready("nobody"))
+      // An agent failing on the far side fails here with the same class.
+      const failed = yield* Effect.flip(runtime.call("failing", Message.make("x")))
+      assert.instanceOf(failed, AgentFailed)
+      assert.strictEqual(failed.message, `Agent "failing" failed: it failed on a`)
+    }))
+
+  it.scoped("several endpoints share the calls (round robin)", () =>
+    Effect.gen(function* () {
+      const { a, b } = yield* Nodes
+      const runtime = yield* caller({ echo: [a.endpoint, b.endpoint] })
+      const replies = yield* Effect.forEach([1, 2, 3, 4], (i) => runtime.call("echo", Message.make(String(i))))
+      assert.deepStrictEqual(replies.map((m) => m.metadata["node"]), ["a", "b", "a", "b"])
+    }))
+
+  it.scoped("a call fails over from an endpoint nobody listens on", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const dead = `127.0.0.1:${yield* freePort}`
+      const runtime = yield* caller({ echo: [dead, a.endpoint] })
+      const replies = yield* Effect.forEach([1, 2, 3], (i) => runtime.call("echo", Message.make(String(i))))
+      assert.deepStrictEqual(replies.map((m) => m.payload), ["a: 1", "a: 2", "a: 3"])
+      const alone = yield* caller({ echo: dead })
+      const error = yield* Effect.flip(alone.call("echo", Message.make("x")))
+      assert.instanceOf(error, TransportError)
+      if (error instanceof TransportError) assert.strictEqual(error.code, "UNAVAILABLE")
+    }))
+
+  it.scoped("a caller's timeout is the call's deadline, and the agent on the server is interrupted", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const runtime = yield* caller({ hang: a.endpoint })
+      const message = Message.make("x")
+      const error = yield* Effect.flip(runtime.call("hang", message, { timeout: "300 millis" }))
+      assert.instanceOf(error, CallTimeout)
+      if (error instanceof CallTimeout) assert.strictEqual(error.timeoutMs, 300)
+      yield* a.waitForLine(`interrupted ${message.id}`, "5 seconds")
+    }))
+
+  it.scoped("interrupting the caller cancels the call and interrupts the agent in the other process", () =>
+    Effect.gen(function* () {
+      const { b } = yield* Nodes
+      const runtime = yield* caller({ hang: b.endpoint })
+      const message = Message.make("x")
+      const call = yield* Effect.fork(runtime.call("hang", message))
+      yield* b.waitForLine(`started ${message.id}`, "5 seconds")
+      yield* Fiber.interrupt(call)
+      yield* b.waitForLine(`interrupted ${message.id}`, "5 seconds")
+    }))
+
+  it.scoped("ExecuteStream delivers progress and tokens, then the reply", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const context = yield* Layer.build(DistributedRuntime.layer({ peers: { stream: a.endpoint } }))
+      const node = Context.get(context, DistributedRuntime.Node)
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(node.executeStream("stream", Message.make("two words"))))
+      assert.deepStrictEqual(
+        events.map((e) => (e._tag === "Progress" ? `progress:${e.stage}` : e._tag === "Token" ? `token:${e.text}` : `result:${e.message.payload}`)),
+        ["progress:started", "progress:thinking", "token:two ", "token:words ", "result:a: two words"]
+      )
+    }))
+
+  it.scoped("a node killed mid-call gives a typed error at once; restarted on its port, it serves again", () =>
+    Effect.gen(function* () {
+      const { c: first, cPort: port } = yield* Nodes
+      const runtime = yield* caller({ "*": first.endpoint })
+      const message = Message.make("x")
+      const started = Date.now()
+      const call = yield* Effect.fork(runtime.call("hang", message, { timeout: "20 seconds" }))
+      yield* first.waitForLine(`started ${message.id}`, "5 seconds")
+      yield* first.kill
+      const error = yield* Effect.flip(Fiber.join(call))
+      assert.instanceOf(error, TransportError)
+      assert.isBelow(Date.now() - started, 10_000, "the failure came well before the 20 s deadline")
+
+      yield* spawnNode({ NODE_ID: "c2", PORT: String(port) })
+      // The channel reconnects by itself (backoff ≤ 1 s); a few quick retries cover the gap.
+      const reply = yield* runtime.call("echo", Message.make("back")).pipe(
+        Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 25, while: (e) => e._tag === "TransportError" })
+      )
+      assert.strictEqual(reply.payload, "c2: back")
+    }))
+
+  it.scoped("callAll over two processes keeps order and typed failures", () =>
+    Effect.gen(function* () {
+      const { a, b } = yield* Nodes
+      const runtime = yield* caller({ echo: a.endpoint, stream: b.endpoint, "*": b.endpoint })
+      const results = yield* runtime.callAll(["echo", "stream", "ghost"], Message.make("q"))
+      assert.deepStrictEqual(
+        results.map(Either.match({ onLeft: (e) => `error:${e._tag}`, onRight: (m) => m.payload })),
+        ["a: q", "b: q", "error:AgentNotFound"]
+      )
+    }))
+})
