@@ -31,7 +31,7 @@ const fanOutMs = (peer: Peer, n: number, rounds: number) =>
       }
       return ms
     }
-    await once() // warm-up
+    if (rounds > 1) await once() // warm-up (quick mode runs once, cold)
     const walls: Array<number> = []
     for (let i = 0; i < rounds; i++) walls.push(await once())
     return median(walls)
@@ -60,14 +60,14 @@ export const benchmark: Benchmark = {
   name: "peers",
   run: async ({ quick }) => {
     const rounds = quick ? 1 : 5
-    const requests = quick ? 200 : 2000
+    const requests = quick ? 50 : 1000
     const rows: Array<Record<string, string | number>> = []
     const figures = new Map<string, { fan100: number; fan1000: number; router: number }>()
     for (const peer of PEERS) {
       figures.set(peer.name, {
         fan100: await fanOutMs(peer, 100, rounds),
         fan1000: await fanOutMs(peer, 1000, rounds),
-        router: await routerUs(peer, requests, rounds)
+        router: await routerUs(peer, requests, quick ? 1 : 3)
       })
     }
     const own = figures.get(aixfx.name)!
@@ -86,8 +86,8 @@ export const benchmark: Benchmark = {
       title: "5. Peers — the same workloads in aixfx, LangGraph.js and the OpenAI Agents SDK",
       rows,
       notes: [
-        `Fan-out: N agents, each one model call that waits ${LATENCY_MS} ms, all at once; wall time, median of ${rounds} round(s) after a warm-up (ideal ${LATENCY_MS} ms). aixfx: \`Agent.llm\` agents in a LocalRuntime, \`AgentRuntime.callAll\`. LangGraph: map-reduce with \`Send\` to a worker node calling \`FakeListChatModel\`. OpenAI Agents SDK: \`Promise.all\` of \`run(agent)\` over N agents with a scripted \`Model\`.`,
-        `Router: ${requests.toLocaleString("en-US")} sequential requests alternating billing/tech, zero model latency, median of ${rounds} round(s); each answer is checked. aixfx: classifier agent, then \`AgentRuntime.call\` of the agent it named. LangGraph: classify node + conditional edge. OpenAI Agents SDK: a triage agent handing off (two model calls, as in the others).`,
+        `Fan-out: N agents, each one model call that waits ${LATENCY_MS} ms, all at once; wall time, median of ${rounds} round(s)${rounds > 1 ? " after a warm-up" : ", cold"} (ideal ${LATENCY_MS} ms). aixfx: \`Agent.llm\` agents in a LocalRuntime, \`AgentRuntime.callAll\`. LangGraph: map-reduce with \`Send\` to a worker node calling \`FakeListChatModel\`. OpenAI Agents SDK: \`Promise.all\` of \`run(agent)\` over N agents with a scripted \`Model\`.`,
+        `Router: ${requests.toLocaleString("en-US")} sequential requests alternating billing/tech, zero model latency, median of ${quick ? 1 : 3} round(s); each answer is checked. aixfx: classifier agent, then \`AgentRuntime.call\` of the agent it named. LangGraph: classify node + conditional edge. OpenAI Agents SDK: a triage agent handing off (two model calls, as in the others).`,
         "Ratios are aixfx time / the peer's time (below 1× means aixfx is faster). aixfx runs with no tracer installed; the SDK's tracing is disabled (it would otherwise export to OpenAI); LangGraph has no tracer configured.",
         "Every model is scripted and free of tokenizing on all three sides, so the figures measure the frameworks."
       ]

@@ -1,0 +1,93 @@
+/**
+ * 2. Pattern overhead: each pattern run through `AgentRuntime.call` on LocalRuntime with
+ * zero-latency agents — µs per run, against one plain runtime call measured in the same run.
+ */
+import { Agent, AgentRuntime, LocalRuntime, Message } from "@aixfx/core"
+import { Rag, Reflection } from "@aixfx/patterns"
+import { Effect, ManagedRuntime } from "effect"
+import type { Benchmark } from "./lib/Benchmark.js"
+import { nsPerOp, ratio, round } from "./lib/measure.js"
+
+interface Case {
+  readonly pattern: string
+  /** What one run does, in agent calls. */
+  readonly shape: string
+  readonly agentCalls: number
+  readonly agents: ReadonlyArray<Agent.Agent<any>>
+  /** The pattern itself, registered last and called by name. */
+  readonly entry: Agent.Agent<AgentRuntime.AgentRuntime>
+}
+
+const ALL_PATTERNS = ["Parallel", "Router", "Swarm", "Rag", "Reflection", "Hierarchical", "Ensemble"] as const
+
+const reply = (name: string, text: string) => Agent.fromFunction(name, (input) => Message.reply(input, text))
+
+const cases = (): ReadonlyArray<Case> => [
+  {
+    pattern: "Rag",
+    shape: "retrieve (3 documents) → generate",
+    agentCalls: 2,
+    agents: [
+      Agent.fromFunction("retriever", (input) =>
+        Rag.retrievalReply(input, [1, 2, 3].map((i) => ({ id: `doc-${i}`, text: `Document ${i} says something useful.`, score: 1 / i, metadata: {} })))
+      ),
+      reply("writer", "the answer")
+    ],
+    entry: Rag.make({ name: "rag", retriever: "retriever", generator: "writer" })
+  },
+  {
+    pattern: "Reflection",
+    shape: "generate → critique (score 0.95 ≥ threshold: stop)",
+    agentCalls: 2,
+    agents: [reply("drafter", "a draft"), reply("critic", JSON.stringify({ score: 0.95, feedback: "good" }))],
+    entry: Reflection.make({ name: "reflection", generator: "drafter", critic: "critic" })
+  }
+]
+
+export const benchmark: Benchmark = {
+  name: "patterns",
+  run: async ({ quick }) => {
+    const iterations = quick ? 500 : 5_000
+    const rounds = quick ? 3 : 5
+    const runtime = ManagedRuntime.make(LocalRuntime.layer())
+    const rows: Array<Record<string, string | number>> = []
+    try {
+      const message = Message.make("What does the handbook say about refunds?")
+      await runtime.runPromise(AgentRuntime.register(Agent.fromFunction("noop", (input) => input)))
+      const single = await nsPerOp(runtime, () => AgentRuntime.call("noop", message), { iterations: iterations * 4, rounds })
+      rows.push({ pattern: "(one AgentRuntime.call, baseline)", run: "1 call", "agent calls": 1, "µs/run": round(single / 1000, 1), "vs one call": "1.00×", "µs/run − calls × one call": 0 })
+      const measured = new Set<string>()
+      for (const c of cases()) {
+        await runtime.runPromise(
+          Effect.forEach([...c.agents, c.entry], (agent) => AgentRuntime.register(agent), { discard: true })
+        )
+        // Check the pattern really answers before timing it.
+        const answer = await runtime.runPromise(AgentRuntime.call(c.entry.name, message))
+        if (answer.payload.length === 0) throw new Error(`${c.pattern}: empty reply`)
+        const ns = await nsPerOp(runtime, () => AgentRuntime.call(c.entry.name, message), { iterations, rounds })
+        measured.add(c.pattern)
+        rows.push({
+          pattern: c.pattern,
+          run: c.shape,
+          "agent calls": c.agentCalls,
+          "µs/run": round(ns / 1000, 1),
+          "vs one call": ratio(ns, single),
+          "µs/run − calls × one call": round((ns - (c.agentCalls + 1) * single) / 1000, 1)
+        })
+      }
+      const missing = ALL_PATTERNS.filter((pattern) => !measured.has(pattern))
+      for (const pattern of missing) rows.push({ pattern, run: "not measured: not in @aixfx/patterns at this commit", "agent calls": "", "µs/run": "", "vs one call": "", "µs/run − calls × one call": "" })
+      return {
+        title: "2. Pattern overhead — one run with zero-latency agents",
+        rows,
+        notes: [
+          `Each pattern is registered in a LocalRuntime and called by name (\`AgentRuntime.call\`), ${iterations.toLocaleString("en-US")} runs per round, median of ${rounds} rounds after a warm-up; its agents answer at once.`,
+          "The last column is what the pattern itself adds: its run time minus (its agent calls + the call to the pattern) × one plain call.",
+          ...(missing.length > 0 ? [`Not measured (not landed when this ran): ${missing.join(", ")}.`] : [])
+        ]
+      }
+    } finally {
+      await runtime.dispose()
+    }
+  }
+}
