@@ -5,7 +5,9 @@
  * It is lexical, not semantic: texts are close when they share (stemmed) words and word pairs, so it
  * misses synonyms and paraphrase ("car" vs "automobile"). Hash collisions add a little noise that
  * grows as `dimensions` shrinks. IDF weights come from `fit` over a corpus and are frozen into the
- * embedder: embed a table's chunks and its queries with the same fitted embedder. See docs/rag.md.
+ * embedder: embed a table's chunks and its queries with the same fitted embedder. The name carries a
+ * fingerprint of the IDF, and ingestion hashes it into each document's content hash, so after a refit
+ * re-ingesting rewrites every document with the new weights. See docs/rag.md.
  */
 import { Effect, Layer } from "effect"
 import { Embedder, type Service } from "./Embedder.js"
@@ -73,6 +75,15 @@ const hash = (text: string): number => {
   return (h ^ (h >>> 16)) >>> 0
 }
 
+/** A short fingerprint of fitted IDF: in the embedder's name, so a refit counts as another embedder. */
+const fingerprint = (idf: Idf): string => {
+  let h = hash(String(idf.documents))
+  for (const [feature, count] of [...idf.frequencies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h = hash(`${h}:${feature}:${count}`)
+  }
+  return h.toString(16).padStart(8, "0")
+}
+
 export const make = (options: Options = {}): Service => {
   const dimensions = options.dimensions ?? 512
   const idf = options.idf
@@ -94,7 +105,7 @@ export const make = (options: Options = {}): Service => {
     return vector
   }
   return {
-    name: `hashing-tfidf-${dimensions}`,
+    name: idf === undefined ? `hashing-tf-${dimensions}` : `hashing-tfidf-${dimensions}-${fingerprint(idf)}`,
     dimensions,
     batchSize: options.batchSize ?? 256,
     embed: (texts) => Effect.sync(() => texts.map(vectorise))

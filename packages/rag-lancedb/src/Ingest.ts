@@ -15,6 +15,8 @@ import type { DimensionMismatch, EmbeddingFailed, StoreFailed, TableNotFound } f
 export interface Options extends Chunker.Options {
   /** Chunks embedded and written together (default 512). */
   readonly batchSize?: number
+  /** Delete the chunks of sources in the table that are not among the input (default false): mirror a folder. */
+  readonly removeMissing?: boolean
   /** Create / rebuild indexes when done (default true). */
   readonly maintainIndexes?: boolean
   /** Called after each document is settled, and once at the end. */
@@ -43,6 +45,8 @@ export interface Summary {
   readonly updated: number
   readonly unchanged: number
   readonly skipped: ReadonlyArray<Skipped>
+  /** Sources deleted because they were no longer in the input (`removeMissing`). */
+  readonly removedSources: ReadonlyArray<string>
   /** Chunks written, and old chunks removed by updates. */
   readonly chunksWritten: number
   readonly chunksRemoved: number
@@ -157,6 +161,17 @@ export const run = (input: Loaded | ReadonlyArray<Document>, options: Options = 
     }
     yield* flush
 
+    const removedSources: Array<string> = []
+    if (options.removeMissing === true) {
+      // A skipped input (now empty or binary) still exists: its earlier chunks stay until it is fixed or removed.
+      const inputs = new Set([...bySource.keys(), ...skipped.map((s) => s.source)])
+      for (const source of yield* store.sources) {
+        if (inputs.has(source)) continue
+        chunksRemoved += yield* store.deleteSource(source)
+        removedSources.push(source)
+      }
+    }
+
     const indexes = options.maintainIndexes === false || chunksWritten + chunksRemoved === 0 ? undefined : yield* store.maintainIndexes()
     const summary: Summary = {
       documents: total,
@@ -164,6 +179,7 @@ export const run = (input: Loaded | ReadonlyArray<Document>, options: Options = 
       updated,
       unchanged,
       skipped,
+      removedSources,
       chunksWritten,
       chunksRemoved,
       indexes,

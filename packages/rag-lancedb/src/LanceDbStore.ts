@@ -83,6 +83,8 @@ export interface Service {
   readonly embedder: EmbedderService
   /** Rows in the table (0 when it does not exist). */
   readonly count: Effect.Effect<number, StoreFailed>
+  /** Every source that has chunks in the table. */
+  readonly sources: Effect.Effect<ReadonlyArray<string>, StoreFailed | TableNotFound>
   /** The stored content hash of each of `sources` that is in the table. */
   readonly contentHashes: (sources: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, string>, StoreFailed | TableNotFound>
   /**
@@ -206,6 +208,12 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
             ).pipe(Effect.map((rows) => new Map(rows.map((r) => [String(r.source), String(r.content_hash)]))))
       )
 
+    const sources = Effect.flatMap(present, (t) =>
+      attempt("query", () => t.query().where("chunk_index = 0").select(["source"]).toArray()).pipe(
+        Effect.map((rows) => rows.map((r) => String(r.source)).sort())
+      )
+    )
+
     const replaceSources = (rows: ReadonlyArray<Row>, existing: ReadonlySet<string>) =>
       Effect.gen(function* () {
         const t = yield* present
@@ -304,7 +312,7 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
         })
       )
 
-    return { uri, table: name, embedder, count, contentHashes, replaceSources, deleteSource, search, maintainIndexes } satisfies Service
+    return { uri, table: name, embedder, count, sources, contentHashes, replaceSources, deleteSource, search, maintainIndexes } satisfies Service
   })
 
 /** The store as a layer; the table and connection close when the layer's scope does. */

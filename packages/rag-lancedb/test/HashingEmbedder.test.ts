@@ -12,7 +12,7 @@ describe("HashingEmbedder", () => {
       assert.strictEqual(a!.length, 64)
       assert.closeTo(cosine(a!, a!), 1, 1e-5)
       assert.deepStrictEqual([...a!], [...b!])
-      assert.strictEqual(embedder.name, "hashing-tfidf-64")
+      assert.strictEqual(embedder.name, "hashing-tf-64")
     })
   )
 
@@ -37,6 +37,8 @@ describe("HashingEmbedder", () => {
       const texts = ["zebra report", "zebra crossing report", "quarterly report"]
       const [query, zebra, plain] = yield* HashingEmbedder.make({ idf }).embed(texts)
       const [rawQuery, rawZebra, rawPlain] = yield* HashingEmbedder.make().embed(texts)
+      assert.match(HashingEmbedder.make({ idf }).name, /^hashing-tfidf-512-[0-9a-f]{8}$/)
+      assert.notStrictEqual(HashingEmbedder.make({ idf: HashingEmbedder.fit(corpus.slice(1)) }).name, HashingEmbedder.make({ idf }).name)
       // With IDF the rare "zebra" decides; "report" (in every text) barely counts.
       const margin = cosine(query!, zebra!) - cosine(query!, plain!)
       assert.isAbove(margin, 0.2)

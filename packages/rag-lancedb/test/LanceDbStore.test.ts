@@ -70,6 +70,12 @@ describe("LanceDbStore + Ingest (real LanceDB in a temp directory)", () => {
       assert.isAbove(removed, 0)
       assert.deepStrictEqual(yield* store.search("queue consumers acknowledge", { mode: "fts", topK: 5, filter: { source: "beta.md" } }), [])
       assert.strictEqual((yield* store.contentHashes(["beta.md", "gamma.md"])).size, 1)
+      assert.deepStrictEqual(yield* store.sources, ["alpha.md", "gamma.md"])
+
+      // Mirroring: a source missing from the input goes when asked.
+      const mirrored = yield* Ingest.run([corpus[2]!], { removeMissing: true })
+      assert.deepStrictEqual([mirrored.unchanged, mirrored.removedSources], [1, ["alpha.md"]])
+      assert.deepStrictEqual(yield* store.sources, ["gamma.md"])
     }).pipe(Effect.provide(storeLayer({ table: freshTable() })))
   )
 
