@@ -64,7 +64,7 @@ describe("Nesting three patterns", () => {
           const parent = span.parentSpanContext === undefined ? undefined : byId.get(span.parentSpanContext.spanId)
           return parent === undefined ? [] : [parent.name, ...ancestors(parent)]
         }
-        assert.includeMembers(ancestors(rag), [reflection.name, hierarchical.name])
+        assert.includeMembers([...ancestors(rag)], [reflection.name, hierarchical.name])
         assert.include(ancestors(reflection), hierarchical.name)
       })
     ).pipe(Effect.provide(Telemetry.layerMemory(exporter)))
