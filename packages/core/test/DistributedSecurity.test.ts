@@ -14,7 +14,7 @@ import {
   TransportError,
   Unauthenticated
 } from "@aixfx/core"
-import { Config, ConfigProvider, Context, Deferred, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope } from "effect"
+import { Config, ConfigProvider, Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Redacted, Ref, Scope } from "effect"
 import { makeCerts } from "./fixtures/certs.js"
 
 /** A serving node whose `counted` agent records every call it really receives. */
@@ -104,7 +104,7 @@ describe("DistributedRuntime security", () => {
 
 describe("DistributedRuntime lifecycle", () => {
   /** A node with one agent that signals when it starts and then waits `duration` (or forever). */
-  const nodeWithSlowAgent = (scope: Scope.Scope, gracePeriod: string, duration: string | undefined) =>
+  const nodeWithSlowAgent = (scope: Scope.Scope, gracePeriod: Duration.DurationInput, duration: Duration.DurationInput | undefined) =>
     Effect.gen(function* () {
       const started = yield* Deferred.make<void>()
       const context = yield* Layer.buildWithScope(
