@@ -3,6 +3,7 @@
  */
 import { Effect } from "effect"
 import * as CallContext from "./CallContext.js"
+import * as TraceContext from "./TraceContext.js"
 
 export interface RunOptions {
   readonly runId?: string
@@ -10,7 +11,10 @@ export interface RunOptions {
   readonly userId?: string
 }
 
-/** Runs `effect` as workflow `name`: root span `workflow <name>`, a fresh run id in the call context. */
+/**
+ * Runs `effect` as workflow `name`: root span `workflow <name>`, a fresh run id in the call context,
+ * and the session and user on every span of the run (see `TraceContext.withSession`).
+ */
 export const run =
   (name: string, options: RunOptions = {}) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
@@ -22,10 +26,9 @@ export const run =
         attributes: {
           "gen_ai.operation.name": "invoke_workflow",
           "aixfx.workflow.name": name,
-          "aixfx.run.id": runId,
-          ...(options.sessionId === undefined ? {} : { "session.id": options.sessionId }),
-          ...(options.userId === undefined ? {} : { "user.id": options.userId })
+          "aixfx.run.id": runId
         }
-      })
+      }),
+      TraceContext.withSession(options)
     )
   }

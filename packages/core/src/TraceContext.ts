@@ -1,0 +1,138 @@
+/**
+ * The trace and call context as string headers, so a call that crosses a process boundary (gRPC
+ * metadata, HTTP headers) stays in its caller's trace, run, pattern path and session.
+ *
+ * - W3C `traceparent` / `tracestate` describe the caller's current span; the receiver makes it the
+ *   parent of its own spans.
+ * - `aixfx-run-id`, `aixfx-agent`, `aixfx-pattern-path` carry `CallContext`, so the cost ledger and
+ *   spans on the receiving side attribute calls as the caller would.
+ * - `aixfx-session-id`, `aixfx-user-id` carry the workflow's session and user, which every span of a
+ *   run is annotated with (`session.id`, `user.id` and Langfuse's `langfuse.session.id` / `langfuse.user.id`).
+ *
+ * Header names are lowercase ASCII, as gRPC metadata requires.
+ */
+import { Tracer as OtelTracer } from "@effect/opentelemetry"
+import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
+import { W3CTraceContextPropagator } from "@opentelemetry/core"
+import { Effect, FiberRef, HashMap, Option, type Tracer } from "effect"
+import * as CallContext from "./CallContext.js"
+
+export const TRACEPARENT = "traceparent"
+export const TRACESTATE = "tracestate"
+export const RUN_ID = "aixfx-run-id"
+export const AGENT = "aixfx-agent"
+export const PATTERN_PATH = "aixfx-pattern-path"
+export const SESSION_ID = "aixfx-session-id"
+export const USER_ID = "aixfx-user-id"
+
+/** Headers as transports hand them over: values may be strings, lists of strings, or other things (ignored). */
+export type Carrier = Readonly<Record<string, unknown>>
+
+export interface Session {
+  readonly sessionId?: string | undefined
+  readonly userId?: string | undefined
+}
+
+const propagator = new W3CTraceContextPropagator()
+
+/** Case-insensitive lookup of a string header; a list yields its first string. */
+const header = (carrier: Carrier, name: string): string | undefined => {
+  const key = Object.keys(carrier).find((k) => k.toLowerCase() === name)
+  const value = key === undefined ? undefined : carrier[key]
+  if (typeof value === "string") return value
+  if (Array.isArray(value)) return value.find((v): v is string => typeof v === "string")
+  return undefined
+}
+
+const getter: TextMapGetter<Carrier> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => header(carrier, key.toLowerCase())
+}
+
+// ---- session ---------------------------------------------------------------------------------
+
+const SESSION_ATTRIBUTES = ["session.id", "langfuse.session.id"] as const
+const USER_ATTRIBUTES = ["user.id", "langfuse.user.id"] as const
+
+/**
+ * Annotates every span started inside `effect` (at any depth, in any forked fiber) with the session
+ * and user, under both the OpenTelemetry and the Langfuse attribute names.
+ */
+export const withSession = (session: Session) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const annotations: Record<string, string> = {}
+  if (session.sessionId !== undefined) for (const key of SESSION_ATTRIBUTES) annotations[key] = session.sessionId
+  if (session.userId !== undefined) for (const key of USER_ATTRIBUTES) annotations[key] = session.userId
+  return Object.keys(annotations).length === 0 ? effect : Effect.annotateSpans(effect, annotations)
+}
+
+/** The session and user the current spans are annotated with (set by `withSession`). */
+export const currentSession: Effect.Effect<Session> = Effect.map(FiberRef.get(FiberRef.currentTracerSpanAnnotations), (annotations) => {
+  const read = (key: string) => Option.getOrUndefined(Option.filter(HashMap.get(annotations, key), (v): v is string => typeof v === "string"))
+  return { sessionId: read(SESSION_ATTRIBUTES[0]), userId: read(USER_ATTRIBUTES[0]) }
+})
+
+// ---- call context ----------------------------------------------------------------------------
+
+/** `CallContext` as headers; absent fields are left out. Pattern names are URI-encoded and comma-joined. */
+export const callContextHeaders = (context: CallContext.CallContext): Record<string, string> => ({
+  ...(context.runId === undefined ? {} : { [RUN_ID]: context.runId }),
+  ...(context.agent === undefined ? {} : { [AGENT]: context.agent }),
+  ...(context.patternPath.length === 0 ? {} : { [PATTERN_PATH]: context.patternPath.map(encodeURIComponent).join(",") })
+})
+
+/** The `CallContext` the headers carry (empty fields when a header is missing). */
+export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => {
+  const path = header(carrier, PATTERN_PATH)
+  return {
+    runId: header(carrier, RUN_ID),
+    agent: header(carrier, AGENT),
+    patternPath: path === undefined || path === "" ? [] : path.split(",").map(decodeURIComponent)
+  }
+}
+
+// ---- trace context ---------------------------------------------------------------------------
+
+/** `traceparent` (+ `tracestate`) of the current span; empty outside any span. */
+export const traceHeaders: Effect.Effect<Record<string, string>> = Effect.map(Effect.option(OtelTracer.currentOtelSpan), (span) => {
+  const carrier: Record<string, string> = {}
+  if (Option.isSome(span)) propagator.inject(trace.setSpanContext(ROOT_CONTEXT, span.value.spanContext()), carrier, { set: (c, k, v) => (c[k] = v) })
+  return carrier
+})
+
+/** The remote span `traceparent` (+ `tracestate`) names, if the header is present and valid. */
+export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
+  Option.map(Option.fromNullable(trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, getter))), (context) =>
+    OtelTracer.makeExternalSpan({
+      traceId: context.traceId,
+      spanId: context.spanId,
+      traceFlags: context.traceFlags,
+      traceState: context.traceState
+    })
+  )
+
+/** Everything a call should carry: trace headers, the `CallContext` and the session. */
+export const inject: Effect.Effect<Record<string, string>> = Effect.gen(function* () {
+  const session = yield* currentSession
+  return {
+    ...(yield* traceHeaders),
+    ...callContextHeaders(yield* CallContext.get),
+    ...(session.sessionId === undefined ? {} : { [SESSION_ID]: session.sessionId }),
+    ...(session.userId === undefined ? {} : { [USER_ID]: session.userId })
+  }
+})
+
+/**
+ * Runs `effect` as the continuation of the remote call the headers describe: the remote span is the
+ * parent of its spans, and the call context and session are the caller's. Missing or malformed
+ * trace headers start a new trace instead (a caller without tracing is not an error).
+ */
+export const withRemoteParent = (carrier: Carrier) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const adopted = effect.pipe(
+    withSession({ sessionId: header(carrier, SESSION_ID), userId: header(carrier, USER_ID) }),
+    CallContext.withContext(callContextFromHeaders(carrier))
+  )
+  return Option.match(extract(carrier), {
+    onNone: () => adopted,
+    onSome: (parent) => Effect.withParentSpan(adopted, parent) as Effect.Effect<A, E, R>
+  })
+}
