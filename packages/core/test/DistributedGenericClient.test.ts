@@ -75,8 +75,8 @@ describe("a client generated from agent.proto alone", () => {
 
       const events: Array<string> = []
       await new Promise<void>((resolve, reject) => {
-        const call = (agents as unknown as Record<string, (r: object, m: grpc.Metadata) => grpc.ClientReadableStream<Record<string, unknown>>>)
-          ["ExecuteStream"]!({ agent: "stream", message: { payload: "a b" } }, bearer())
+        const streaming = agents as unknown as Record<string, (r: object, m: grpc.Metadata) => grpc.ClientReadableStream<unknown>>
+        const call = streaming["ExecuteStream"]!({ agent: "stream", message: { payload: "a b" } }, bearer())
         call.on("data", (event: { event: string; progress?: { stage: string }; token?: { text: string }; result?: { payload: string } }) =>
           events.push(event.event === "progress" ? event.progress!.stage : event.event === "token" ? event.token!.text : event.result!.payload))
         call.on("error", reject)
