@@ -16,6 +16,7 @@ import {
 } from "@aixfx/core"
 import { Effect, ParseResult, Schema } from "effect"
 import { findJsonObject } from "./internal/jsonText.js"
+import { stepRequest } from "./internal/step.js"
 import * as Pattern from "./Pattern.js"
 
 export interface Options extends Pattern.CommonOptions {
@@ -114,12 +115,12 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
           })
         ), { discard: true })
 
-  const runTeam = (assignment: Assignment, task: string) =>
+  const runTeam = (input: Message.Message, assignment: Assignment) =>
     Effect.forEach(
       options.teams[assignment.team]!,
       (worker) => {
         const agent = Pattern.nameOf(worker)
-        const request = Message.make({ payload: workerPrompt(assignment, task), metadata: { stage: "work", team: assignment.team, task } })
+        const request = stepRequest(input, workerPrompt(assignment, input.payload), { stage: "work", team: assignment.team, task: input.payload })
         return Effect.map(Pattern.callStep(options, `team.${assignment.team}.${agent}`, worker, request), (reply) => ({ agent, output: reply.payload }))
       },
       { concurrency: "unbounded" }
@@ -129,9 +130,10 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     Effect.gen(function* () {
       const depth = yield* checkDepth
       const task = input.payload
-      const planRequest = Message.make({
-        payload: planPrompt(task, options.teams),
-        metadata: { stage: "plan", task, teams: Object.fromEntries(Object.entries(options.teams).map(([t, ws]) => [t, ws.map(Pattern.nameOf)])) }
+      const planRequest = stepRequest(input, planPrompt(task, options.teams), {
+        stage: "plan",
+        task,
+        teams: Object.fromEntries(Object.entries(options.teams).map(([t, ws]) => [t, ws.map(Pattern.nameOf)]))
       })
       const plan = yield* Pattern.callStep(options, "plan", options.manager, planRequest).pipe(
         Effect.flatMap((reply) => parsePlan(options.name, manager, reply))
@@ -141,10 +143,11 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
         "aixfx.hierarchical.depth": depth,
         "aixfx.hierarchical.assignments": JSON.stringify(plan.assignments)
       })
-      const results = yield* Effect.forEach(plan.assignments, (a) => runTeam(a, task), { concurrency: "unbounded" })
-      const synthesisRequest = Message.make({
-        payload: synthesisPrompt(task, results),
-        metadata: { stage: "synthesis", task, results: results.map((r) => ({ team: r.team, task: r.task, workers: r.workers.map((w) => ({ ...w })) })) }
+      const results = yield* Effect.forEach(plan.assignments, (a) => runTeam(input, a), { concurrency: "unbounded" })
+      const synthesisRequest = stepRequest(input, synthesisPrompt(task, results), {
+        stage: "synthesis",
+        task,
+        results: results.map((r) => ({ team: r.team, task: r.task, workers: r.workers.map((w) => ({ ...w })) }))
       })
       const answer = yield* Pattern.callStep(options, "synthesize", options.manager, synthesisRequest)
       return Pattern.reply(

@@ -20,6 +20,7 @@ import {
 } from "@aixfx/core"
 import { Effect, Option, ParseResult, Schema } from "effect"
 import * as bm25 from "./internal/bm25.js"
+import { stepRequest } from "./internal/step.js"
 import * as Pattern from "./Pattern.js"
 
 // ---- the retriever contract -----------------------------------------------------------------
@@ -196,13 +197,13 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     Effect.gen(function* () {
       const filter = asJsonObject(input.metadata["filter"]) ?? options.filter
       const query = { topK, ...(filter === undefined ? {} : { filter }) }
-      const retrieved = yield* retrieve("retrieve", options.retriever, Message.make({ payload: input.payload, metadata: query }))
+      const retrieved = yield* retrieve("retrieve", options.retriever, stepRequest(input, input.payload, query))
       const ranked = yield* Option.match(Option.fromNullable(options.reranker), {
         onNone: () => Effect.succeed(retrieved),
         onSome: (reranker) =>
           retrieved.length === 0
             ? Effect.succeed(retrieved)
-            : retrieve("rerank", reranker, Message.make({ payload: input.payload, metadata: { ...query, documents: Json.toJson(retrieved) } }))
+            : retrieve("rerank", reranker, stepRequest(input, input.payload, { ...query, documents: Json.toJson(retrieved) }))
       })
       const context = fitContext(ranked, options.maxContextTokens)
       const sources = context.map((d) => d.id)
@@ -214,7 +215,7 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
         "aixfx.rag.documents": JSON.stringify(sources),
         "aixfx.rag.context_tokens": contextTokens
       })
-      const answer = yield* Pattern.callStep(options, "generate", options.generator, Message.make({ payload: prompt, metadata: { sources } }))
+      const answer = yield* Pattern.callStep(options, "generate", options.generator, stepRequest(input, prompt, { sources }))
       const out = Pattern.reply(
         input,
         answer.payload,

@@ -6,6 +6,7 @@
 import { type Agent, type AgentError, type AgentRuntime, CritiqueUnparsable, Message } from "@aixfx/core"
 import { Effect } from "effect"
 import { type Critique, parseCritique } from "./internal/critique.js"
+import { stepRequest } from "./internal/step.js"
 import * as Pattern from "./Pattern.js"
 
 export type { Critique }
@@ -72,12 +73,12 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
   const improvementThreshold = options.improvementThreshold ?? 0.1
   const critics = options.critics ?? [options.critic]
 
-  const critique = (task: string, draft: string, iteration: number) =>
+  const critique = (input: Message.Message, draft: string, iteration: number) =>
     Effect.forEach(
       critics,
       (critic) => {
         const name = Pattern.nameOf(critic)
-        const request = Message.make({ payload: critiquePrompt(task, draft), metadata: { reflection: { iteration, task, draft } } })
+        const request = stepRequest(input, critiquePrompt(input.payload, draft), { reflection: { iteration, task: input.payload, draft } })
         return Pattern.callStep(options, `critique.${name}`, critic, request).pipe(
           Effect.flatMap((reply) => parse(options.name, name, reply.payload)),
           Effect.map((c) => ({ critic: name, score: round(c.score), feedback: c.feedback }))
@@ -100,7 +101,7 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
       let stopReason: StopReason | undefined
       while (stopReason === undefined) {
         const draft = drafts[drafts.length - 1]!
-        const current = yield* critique(task, draft.payload, drafts.length)
+        const current = yield* critique(input, draft.payload, drafts.length)
         const previous = iterations[iterations.length - 1]
         iterations.push(current)
         stopReason = current.score >= qualityThreshold
@@ -112,9 +113,8 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
           : undefined
         if (stopReason === undefined) {
           const critiqueOfDraft = combined(current)
-          const request = Message.make({
-            payload: refinementPrompt(task, draft.payload, critiqueOfDraft),
-            metadata: { reflection: { iteration: drafts.length + 1, task, draft: draft.payload, critique: { ...critiqueOfDraft } } }
+          const request = stepRequest(input, refinementPrompt(task, draft.payload, critiqueOfDraft), {
+            reflection: { iteration: drafts.length + 1, task, draft: draft.payload, critique: { ...critiqueOfDraft } }
           })
           drafts.push(yield* Pattern.callStep(options, "refine", options.generator, request))
         }

@@ -58,15 +58,17 @@ describe("Hierarchical", () => {
       })
     ))
 
-  it.effect("a worker gets its assignment first and the whole task for context", () =>
+  it.effect("a worker gets its assignment first, the whole task for context, and the input's metadata", () =>
     withRuntime(
       Effect.gen(function* () {
         yield* manager(plan(["build", "write the parser"]))
         const coder = yield* recording("coder", () => "done")
-        yield* Hierarchical.make({ name: "project", manager: "manager", teams: { build: ["coder"] } }).execute(Message.make("Build a JSON tool"))
+        yield* Hierarchical.make({ name: "project", manager: "manager", teams: { build: ["coder"] } }).execute(
+          Message.make({ payload: "Build a JSON tool", metadata: { user: "ana" } })
+        )
         const [request] = yield* coder.received
         assert.strictEqual(request!.payload, "write the parser\n\nThis is team build's part of a larger task:\nBuild a JSON tool")
-        assert.deepInclude(request!.metadata, { stage: "work", team: "build", task: "Build a JSON tool" })
+        assert.deepStrictEqual(request!.metadata, { user: "ana", stage: "work", team: "build", task: "Build a JSON tool" })
       })
     ))
 

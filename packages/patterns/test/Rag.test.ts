@@ -25,22 +25,25 @@ describe("Rag", () => {
       Effect.gen(function* () {
         const retriever = yield* scriptedRetriever("retriever", docs)
         const generator = yield* echoGenerator
-        const input = Message.make({ payload: "How do retries work?", metadata: { filter: { lang: "en" } } })
+        const metadata = { filter: { lang: "en" }, user: "ana", trace: { kind: "router" }, inReplyTo: "earlier" }
+        const input = Message.make({ payload: "How do retries work?", metadata })
         const out = yield* Rag.make({ name: "rag", retriever: "retriever", generator: "generator", topK: 2, filter: { lang: "fr" } }).execute(input)
 
         const [request] = yield* retriever.received
         assert.strictEqual(request!.payload, "How do retries work?")
-        assert.deepStrictEqual(request!.metadata, { topK: 2, filter: { lang: "en" } }, "the input's filter overrides the option")
+        assert.deepStrictEqual(request!.metadata, { topK: 2, filter: { lang: "en" }, user: "ana" }, "the input's filter overrides the option")
         // topK also bounds what the retriever returned: the best two by score.
         assert.deepStrictEqual(out.metadata["sources"], ["d1", "d2"])
         const [prompt] = yield* generator.received
         assert.isTrue(prompt!.payload.startsWith("How do retries work?\n"))
+        // Steps carry the input's metadata, but not what described the input itself (trace, inReplyTo).
+        assert.deepStrictEqual(prompt!.metadata, { filter: { lang: "en" }, user: "ana", sources: ["d1", "d2"] })
         assert.include(prompt!.payload, "[d1] Retries repeat a failed call.\n[d2] Backoff spaces the retries out.")
         assert.notInclude(prompt!.payload, "d3")
         assert.strictEqual(out.payload, `answer to: ${prompt!.payload}`)
         assert.notStrictEqual(out.id, input.id)
         assert.strictEqual(out.metadata["inReplyTo"], input.id)
-        assert.deepStrictEqual(input.metadata, { filter: { lang: "en" } }, "the input is not mutated")
+        assert.deepStrictEqual(input.metadata, metadata, "the input is not mutated")
         assert.deepInclude(out.metadata["trace"] as object, { kind: "rag", name: "rag", topK: 2, reranked: false })
       })
     ))

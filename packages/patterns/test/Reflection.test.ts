@@ -43,13 +43,15 @@ describe("Reflection", () => {
       Effect.gen(function* () {
         const writer = yield* drafter
         const critic = yield* scoring("critic", [0.4, 0.95])
-        yield* Reflection.make({ name: "refl", generator: "writer", critic: "critic" }).execute(Message.make("Explain retries"))
+        const input = Message.make({ payload: "Explain retries", metadata: { user: "ana" } })
+        yield* Reflection.make({ name: "refl", generator: "writer", critic: "critic" }).execute(input)
         const [first, second] = yield* writer.received
-        assert.strictEqual(first!.payload, "Explain retries")
+        assert.strictEqual(first, input, "the first draft is asked with the input itself")
         assert.include(second!.payload, "Task:\nExplain retries")
         assert.include(second!.payload, "Previous draft:\ndraft 1")
         assert.include(second!.payload, "critique (score 0.40)")
         assert.include(second!.payload, "Missing: point 1")
+        assert.strictEqual(second!.metadata["user"], "ana", "the input's metadata reaches every step")
         assert.deepStrictEqual(second!.metadata["reflection"], {
           iteration: 2,
           task: "Explain retries",
@@ -58,6 +60,7 @@ describe("Reflection", () => {
         })
         const [shown] = yield* critic.received
         assert.strictEqual(shown!.payload, "Task: Explain retries\nDraft: draft 1")
+        assert.deepStrictEqual(shown!.metadata, { user: "ana", reflection: { iteration: 1, task: "Explain retries", draft: "draft 1" } })
       })
     ))
 
