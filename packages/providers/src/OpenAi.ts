@@ -8,7 +8,7 @@
  * (see `RetryOptions`). The key comes from `Config.redacted` and never reaches an error or a span.
  */
 import { LanguageModel, type LlmError, MalformedOutput, Tokenizer, Usage } from "@aixfx/core"
-import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { Duration, Effect, Layer, Option, type Redacted, Stream } from "effect"
 import OpenAI from "openai"
 import type {
   ChatCompletion,
@@ -16,7 +16,8 @@ import type {
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam
 } from "openai/resources/chat/completions"
-import { type CallSettings, layerFromEnv, request, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { openAiClient } from "./internal/openai.js"
+import { layerFromEnv, request, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export type { RetryOptions } from "./internal/sdk.js"
@@ -105,22 +106,8 @@ const toUsage = (usage: ChatCompletion["usage"] | null | undefined): Usage.Usage
     })
 
 export const make = (options: Options = {}): LanguageModel.Service => {
-  const provider = options.provider ?? "openai"
-  const settings: CallSettings = {
-    provider,
-    label: provider === "openai" ? "OpenAI" : `OpenAI-compatible endpoint "${provider}"`,
-    apiKey: options.apiKey,
-    timeout: Duration.decode(options.timeout ?? "60 seconds"),
-    retry: retrySchedule(options.retry)
-  }
-  const client = new OpenAI({
-    // The SDK insists on a key; self-hosted endpoints ignore it.
-    apiKey: options.apiKey === undefined ? "none" : Redacted.value(options.apiKey),
-    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-    ...(options.organization === undefined ? {} : { organization: options.organization }),
-    maxRetries: 0,
-    timeout: Duration.toMillis(settings.timeout) + 1_000
-  })
+  const { settings, client } = openAiClient(options)
+  const provider = settings.provider
   const errorsFor = (model: string) => toLlmError(OpenAI, settings, model)
 
   const generate = (r: Request): Effect.Effect<LanguageModel.GenerateResponse, LlmError> =>

@@ -195,11 +195,11 @@ export const streamParts = <Item>(
   )
 
 /** A provider layer from `<PREFIX>_API_KEY` (redacted) and optional `<PREFIX>_BASE_URL`. */
-export const layerFromEnv = <Options extends { readonly apiKey?: Redacted.Redacted; readonly baseURL?: string }, ROut>(
+export const layerFromEnv = <Options extends { readonly apiKey?: Redacted.Redacted; readonly baseURL?: string }, ROut, E = never>(
   prefix: string,
-  layer: (options: Options) => Layer.Layer<ROut>,
+  layer: (options: Options) => Layer.Layer<ROut, E>,
   options: Omit<Options, "apiKey" | "baseURL">
-): Layer.Layer<ROut, ConfigError.ConfigError> =>
+): Layer.Layer<ROut, ConfigError.ConfigError | E> =>
   Layer.unwrapEffect(
     Effect.map(
       Config.all({ apiKey: Config.redacted(`${prefix}_API_KEY`), baseURL: Config.option(Config.string(`${prefix}_BASE_URL`)) }),

@@ -1,0 +1,95 @@
+import { BudgetExceeded, CallContext, CostLedger, InvalidRequest, LanguageModel } from "@aixfx/core"
+import { OpenAi, withBudget, withCostTracking } from "@aixfx/providers"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Redacted } from "effect"
+import * as FakeServer from "./fakeServer.js"
+import { SECRET } from "./support.js"
+
+/** OpenAI (against the fake server) → cost tracking → budget, sharing one ledger with the test. */
+const budgeted = (server: FakeServer.FakeServer, budget: Parameters<typeof withBudget>[0]) =>
+  withBudget(budget).pipe(
+    Layer.provide(withCostTracking().pipe(Layer.provide(OpenAi.layer({ apiKey: Redacted.make(SECRET), baseURL: `${server.url}/v1`, model: "gpt-4o" })))),
+    Layer.provideMerge(CostLedger.layer)
+  )
+
+const ask = (content: string, model?: string) =>
+  LanguageModel.generate({ messages: [{ role: "user", content }], maxTokens: 100, ...(model === undefined ? {} : { model }) })
+
+// gpt-4o: $2.50 in, $10 out per 1M. 2000 prompt + 500 completion tokens = $0.01.
+const spendOneCent = { json: FakeServer.openAiCompletion({ text: "ok", model: "gpt-4o-2024-08-06", usage: { prompt: 2000, completion: 500 } }) }
+
+describe("withBudget", () => {
+  it.scoped("refuses a call that would cross the run's USD budget before it reaches the server", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply(spendOneCent, spendOneCent)
+      const error = yield* Effect.gen(function* () {
+        yield* ask("first")
+        return yield* Effect.flip(ask("second"))
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.01, per: "run" })))
+      assert.instanceOf(error, BudgetExceeded)
+      assert.strictEqual(error.unit, "usd")
+      assert.strictEqual(error.scope, 'run "r1"')
+      assert.strictEqual(error.limit, 0.01)
+      assert.closeTo(error.spent, 0.01, 1e-12)
+      // the prompt's tokens at $2.50/M plus maxTokens (100) at $10/M
+      assert.isAbove(error.estimate, 100 * 10 / 1e6)
+      assert.isBelow(error.estimate, 120 * 10 / 1e6)
+      assert.include(error.message, "this call to gpt-4o is estimated at")
+      assert.strictEqual(server.requests.length, 1, "the refused call never reached the server")
+    }))
+
+  it.scoped("downgrades to the fallback model when that one fits", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply(spendOneCent, { json: FakeServer.openAiCompletion({ text: "cheap", model: "gpt-4o-mini" }) })
+      const second = yield* Effect.gen(function* () {
+        yield* ask("first")
+        return yield* ask("second")
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.0105, per: "run", fallbackModel: "gpt-4o-mini" })))
+      assert.strictEqual(second.text, "cheap")
+      assert.deepStrictEqual(server.requests.map((r) => r.body.model), ["gpt-4o", "gpt-4o-mini"])
+    }))
+
+  it.scoped("token budgets per agent: one agent's spending does not limit another's", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply(spendOneCent, spendOneCent)
+      const outcome = yield* Effect.gen(function* () {
+        yield* ask("first").pipe(CallContext.withAgent("writer"))
+        const refused = yield* Effect.flip(ask("again").pipe(CallContext.withAgent("writer")))
+        const other = yield* ask("first").pipe(CallContext.withAgent("critic"))
+        return { refused, other }
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxTokens: 2600, per: "agent" })))
+      assert.instanceOf(outcome.refused, BudgetExceeded)
+      assert.strictEqual(outcome.refused.unit, "tokens")
+      assert.strictEqual(outcome.refused.spent, 2500)
+      assert.strictEqual(outcome.refused.scope, 'agent "writer" in run "r1"')
+      assert.strictEqual(outcome.other.text, "ok")
+      assert.strictEqual(server.requests.length, 2)
+    }))
+
+  it.scoped("calls in flight count against the budget, so concurrent calls cannot overshoot together", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply({ hang: true })
+      yield* Effect.gen(function* () {
+        const first = yield* Effect.fork(LanguageModel.generate({ messages: [{ role: "user", content: "a" }], maxTokens: 600 }))
+        yield* server.waitForRequests(1)
+        const second = yield* Effect.flip(LanguageModel.generate({ messages: [{ role: "user", content: "b" }], maxTokens: 600 }))
+        assert.instanceOf(second, BudgetExceeded)
+        assert.isAbove(second.spent, 0.006, "the first call's estimate is reserved")
+        yield* Fiber.interrupt(first)
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.01, per: "run" })))
+      assert.strictEqual(server.requests.length, 1)
+    }))
+
+  it.scoped("a USD budget on a model without a price is refused, not treated as free", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const error = yield* Effect.flip(ask("hi", "gpt-99")).pipe(Effect.provide(budgeted(server, { maxUsd: 1, per: "run" })))
+      assert.instanceOf(error, InvalidRequest)
+      assert.include(error.message, 'price of openai model "gpt-99" is unknown')
+      assert.strictEqual(server.requests.length, 0)
+    }))
+})
