@@ -71,10 +71,6 @@ export const planPrompt = (task: string, teams: Options["teams"]): string =>
   `Planning stage: split the task below between the teams and reply only with JSON ` +
   `{"assignments":[{"team":"<team>","task":"<that team's part>"}]}. Teams (workers): ${teamList(teams)}.\n\nTask:\n${task}`
 
-/** What a worker is asked: its team's assignment, then the whole task for context. */
-export const workerPrompt = (assignment: Assignment, task: string): string =>
-  `${assignment.task}\n\nThis is team ${assignment.team}'s part of a larger task:\n${task}`
-
 /** What the manager is asked last: explicitly the synthesis stage, with the task and every result. */
 export const synthesisPrompt = (task: string, results: ReadonlyArray<TeamResult>): string =>
   `Synthesis stage: the teams have finished their assignments. Do not plan or assign work again; ` +
@@ -120,7 +116,8 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
       options.teams[assignment.team]!,
       (worker) => {
         const agent = Pattern.nameOf(worker)
-        const request = stepRequest(input, workerPrompt(assignment, input.payload), { stage: "work", team: assignment.team, task: input.payload })
+        // The assignment alone is the payload, so a nested pattern works on its part of the task only.
+        const request = stepRequest(input, assignment.task, { stage: "work", team: assignment.team, task: input.payload })
         return Effect.map(Pattern.callStep(options, `team.${assignment.team}.${agent}`, worker, request), (reply) => ({ agent, output: reply.payload }))
       },
       { concurrency: "unbounded" }

@@ -58,7 +58,7 @@ describe("Hierarchical", () => {
       })
     ))
 
-  it.effect("a worker gets its assignment first, the whole task for context, and the input's metadata", () =>
+  it.effect("a worker gets its assignment as payload, the whole task and the input's metadata as metadata", () =>
     withRuntime(
       Effect.gen(function* () {
         yield* manager(plan(["build", "write the parser"]))
@@ -67,7 +67,7 @@ describe("Hierarchical", () => {
           Message.make({ payload: "Build a JSON tool", metadata: { user: "ana" } })
         )
         const [request] = yield* coder.received
-        assert.strictEqual(request!.payload, "write the parser\n\nThis is team build's part of a larger task:\nBuild a JSON tool")
+        assert.strictEqual(request!.payload, "write the parser")
         assert.deepStrictEqual(request!.metadata, { user: "ana", stage: "work", team: "build", task: "Build a JSON tool" })
       })
     ))
