@@ -6,7 +6,7 @@
  * Usage follows the pricing table's convention: `inputTokens` is every prompt token, so Anthropic's
  * `input_tokens` plus its cache read and cache write tokens.
  */
-import { LanguageModel, type LlmError, Tokenizer, Usage } from "@aixfx/core"
+import { LanguageModel, type LlmError, Usage } from "@aixfx/core"
 import Anthropic from "@anthropic-ai/sdk"
 import type {
   ContentBlock,
@@ -16,7 +16,7 @@ import type {
   StopReason
 } from "@anthropic-ai/sdk/resources/messages/messages"
 import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
-import { type CallSettings, layerFromEnv, request, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { type CallSettings, finishPart, layerFromEnv, request, requestIdField, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export const DEFAULT_MODEL = "claude-haiku-4-5"
@@ -177,7 +177,7 @@ export const make = (options: Options): LanguageModel.Service => {
           provider,
           model: data.model,
           usage: toUsage(data.usage),
-          ...(request_id === null || request_id === undefined ? {} : { requestId: request_id })
+          ...requestIdField(request_id)
         }
       })
     )
@@ -195,16 +195,7 @@ export const make = (options: Options): LanguageModel.Service => {
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<RawUsage> = Option.none()
           const blocks = new Map<number, { id: string; name: string; json: string }>()
-          const finish = (finishReason: LanguageModel.FinishReason): LanguageModel.StreamPart => ({
-            _tag: "Finish",
-            finishReason,
-            provider,
-            model,
-            usage: Option.match(usage, {
-              onSome: toUsage,
-              onNone: () => Usage.make({ inputTokens: Tokenizer.countMessageTokens(r.messages), outputTokens: Tokenizer.countTokens(text) })
-            })
-          })
+          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text)
           const onEvent = (event: RawMessageStreamEvent): ReadonlyArray<LanguageModel.StreamPart> => {
             switch (event.type) {
               case "message_start":

@@ -79,33 +79,23 @@ export const withBudget = (
 
       /** The first limit `spent + estimate` would cross, if any. */
       const exceeded = (scope: string, spent: Amount, est: { amount: Amount; input: number; output: number }, model: string) => {
-        const call = `this call to ${model} is estimated at`
-        const detail = `(${est.input} prompt tokens + ${est.output} output tokens)`
-        if (options.maxUsd !== undefined && spent.usd + est.amount.usd > options.maxUsd) {
-          return Option.some(
-            new BudgetExceeded({
-              scope,
-              unit: "usd",
-              limit: options.maxUsd,
-              spent: spent.usd,
-              estimate: est.amount.usd,
-              message: `Budget of ${usd(options.maxUsd)} per ${scope} would be exceeded: spent ${usd(spent.usd)}, ${call} ${usd(est.amount.usd)} ${detail}`
-            })
-          )
-        }
-        if (options.maxTokens !== undefined && spent.tokens + est.amount.tokens > options.maxTokens) {
-          return Option.some(
-            new BudgetExceeded({
-              scope,
-              unit: "tokens",
-              limit: options.maxTokens,
-              spent: spent.tokens,
-              estimate: est.amount.tokens,
-              message: `Budget of ${options.maxTokens} tokens per ${scope} would be exceeded: spent ${spent.tokens}, ${call} ${est.amount.tokens} tokens ${detail}`
-            })
-          )
-        }
-        return Option.none()
+        const limits = [
+          { unit: "usd" as const, limit: options.maxUsd, spent: spent.usd, estimate: est.amount.usd, show: usd },
+          { unit: "tokens" as const, limit: options.maxTokens, spent: spent.tokens, estimate: est.amount.tokens, show: (n: number) => `${n} tokens` }
+        ]
+        const crossed = limits.find((l) => l.limit !== undefined && l.spent + l.estimate > l.limit)
+        if (crossed === undefined) return Option.none()
+        const { show, limit, ...fields } = crossed
+        return Option.some(
+          new BudgetExceeded({
+            ...fields,
+            scope,
+            limit: limit!,
+            message:
+              `Budget of ${show(limit!)} per ${scope} would be exceeded: spent ${show(fields.spent)}, this call to ${model} is estimated at ` +
+              `${show(fields.estimate)} (${est.input} prompt tokens + ${est.output} output tokens)`
+          })
+        )
       }
 
       /** Picks the model to send (requested or fallback) and reserves its estimate while it runs. */

@@ -7,7 +7,7 @@
  * The SDK's own retries are off; retries, timeouts and aborting on interruption are Effect's
  * (see `RetryOptions`). The key comes from `Config.redacted` and never reaches an error or a span.
  */
-import { LanguageModel, type LlmError, MalformedOutput, Tokenizer, Usage } from "@aixfx/core"
+import { LanguageModel, type LlmError, MalformedOutput, Usage } from "@aixfx/core"
 import { Duration, Effect, Layer, Option, type Redacted, Stream } from "effect"
 import OpenAI from "openai"
 import type {
@@ -17,7 +17,7 @@ import type {
   ChatCompletionMessageParam
 } from "openai/resources/chat/completions"
 import { openAiClient } from "./internal/openai.js"
-import { layerFromEnv, request, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { finishPart, layerFromEnv, request, requestIdField, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export type { RetryOptions } from "./internal/sdk.js"
@@ -137,7 +137,7 @@ export const make = (options: Options = {}): LanguageModel.Service => {
           provider,
           model: data.model ?? r.model,
           usage: toUsage(data.usage),
-          ...(request_id === null || request_id === undefined ? {} : { requestId: request_id })
+          ...requestIdField(request_id)
         })
       })
     )
@@ -157,15 +157,7 @@ export const make = (options: Options = {}): LanguageModel.Service => {
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<Usage.Usage> = Option.none()
           const calls = new Map<number, { id: string; name: string; arguments: string }>()
-          const finish = (finishReason: LanguageModel.FinishReason): LanguageModel.StreamPart => ({
-            _tag: "Finish",
-            finishReason,
-            provider,
-            model,
-            usage: Option.getOrElse(usage, () =>
-              Usage.make({ inputTokens: Tokenizer.countMessageTokens(r.messages), outputTokens: Tokenizer.countTokens(text) })
-            )
-          })
+          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, usage, r, text)
           const onChunk = (chunk: ChatCompletionChunk): ReadonlyArray<LanguageModel.StreamPart> => {
             if (chunk.model) model = chunk.model
             if (chunk.usage) usage = Option.some(toUsage(chunk.usage))

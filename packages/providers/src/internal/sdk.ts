@@ -16,7 +16,9 @@ import {
   ProviderUnavailable,
   RateLimited,
   type LanguageModel,
-  type LlmError
+  type LlmError,
+  Tokenizer,
+  Usage
 } from "@aixfx/core"
 import { Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, Schedule, type Scope, Stream } from "effect"
 
@@ -207,3 +209,25 @@ export const layerFromEnv = <Options extends { readonly apiKey?: Redacted.Redact
         layer({ ...options, apiKey, ...Option.match(baseURL, { onNone: () => ({}), onSome: (url) => ({ baseURL: url }) }) } as unknown as Options)
     )
   )
+
+/** A stream's closing part; without usage from the provider, the prompt and the text that arrived are counted. */
+export const finishPart = (
+  provider: string,
+  model: string,
+  finishReason: LanguageModel.FinishReason,
+  usage: Option.Option<Usage.Usage>,
+  request: LanguageModel.GenerateRequest,
+  text: string
+): LanguageModel.StreamPart => ({
+  _tag: "Finish",
+  finishReason,
+  provider,
+  model,
+  usage: Option.getOrElse(usage, () =>
+    Usage.make({ inputTokens: Tokenizer.countMessageTokens(request.messages), outputTokens: Tokenizer.countTokens(text) })
+  )
+})
+
+/** The `requestId` field of a response, when the provider sent one. */
+export const requestIdField = (id: string | null | undefined): { readonly requestId?: string } =>
+  id === null || id === undefined ? {} : { requestId: id }
