@@ -54,7 +54,7 @@ beforeAll(async () => {
   scope = await Effect.runPromise(Scope.make())
   const node = await Effect.runPromise(Scope.extend(spawnNode({ NODE_ID: "g", AIXFX_AGENT_TOKEN: TOKEN }), scope))
   endpoint = node.endpoint
-}, 30_000)
+}, 120_000)
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
 describe("a client generated from agent.proto alone", () => {

@@ -4,7 +4,7 @@
  * starts its own. Every child is killed by PID when its scope closes.
  */
 import { assert, layer } from "@effect/vitest"
-import { AgentFailed, AgentNotFound, CallTimeout, DistributedRuntime, Message, TransportError } from "@aixfx/core"
+import { AgentFailed, AgentNotFound, CallContext, CallTimeout, DistributedRuntime, Message, Telemetry, TransportError } from "@aixfx/core"
 import { Chunk, Context, Effect, Either, Fiber, Layer, Schedule, Stream } from "effect"
 import { type ChildNode, freePort, spawnNode } from "./fixtures/processes.js"
 
@@ -15,7 +15,7 @@ const NodesLive = Layer.scoped(
   Nodes,
   Effect.flatMap(freePort, (cPort) =>
     Effect.all(
-      { a: spawnNode({ NODE_ID: "a" }), b: spawnNode({ NODE_ID: "b" }), c: spawnNode({ NODE_ID: "c", PORT: String(cPort) }), cPort: Effect.succeed(cPort) },
+      { a: spawnNode({ NODE_ID: "a", SPANS: "1" }), b: spawnNode({ NODE_ID: "b" }), c: spawnNode({ NODE_ID: "c", PORT: String(cPort) }), cPort: Effect.succeed(cPort) },
       { concurrency: "unbounded" }
     ))
 )
@@ -24,7 +24,7 @@ const NodesLive = Layer.scoped(
 const caller = (peers: NonNullable<DistributedRuntime.Options["peers"]>, options: DistributedRuntime.Options = {}) =>
   Effect.orDie(DistributedRuntime.make({ ...options, peers }))
 
-layer(NodesLive, { timeout: "60 seconds", excludeTestServices: true })("DistributedRuntime across processes", (it) => {
+layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("DistributedRuntime across processes", (it) => {
   it.scoped("calls an agent in another process; list, ready and typed errors cross too", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
@@ -44,6 +44,35 @@ layer(NodesLive, { timeout: "60 seconds", excludeTestServices: true })("Distribu
       assert.instanceOf(failed, AgentFailed)
       assert.strictEqual(failed.message, `Agent "failing" failed: it failed on a`)
     }))
+
+  it.scoped("one trace and one call context span both processes (traceparent + aixfx headers)", () => {
+    // Read while the telemetry layer is open (its shutdown empties the exporter).
+    const exporter = new Telemetry.InMemorySpanExporter()
+    return Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const runtime = yield* caller({ "*": a.endpoint })
+      const reply = yield* runtime.call("echo", Message.make("traced")).pipe(
+        CallContext.withPattern("support-router"),
+        CallContext.withRun("run-42"),
+        Effect.withSpan("workflow")
+      )
+      assert.strictEqual(reply.metadata["runId"], "run-42")
+      assert.deepStrictEqual(reply.metadata["patternPath"], ["support-router"])
+
+      const clientSpan = exporter.getFinishedSpans().find((span) => span.name === "agent.call echo")!
+      assert.strictEqual(clientSpan.attributes["aixfx.runtime.kind"], "distributed")
+      const remoteSpans = JSON.parse((yield* runtime.call("spans", Message.make("?"))).payload) as ReadonlyArray<{
+        name: string
+        traceId: string
+        spanId: string
+        parentSpanId: string | null
+      }>
+      const served = remoteSpans.filter((span) => span.traceId === clientSpan.spanContext().traceId)
+      assert.includeMembers(served.map((span) => span.name), ["agent.call echo", "invoke_agent echo"])
+      const serverRoot = served.find((span) => span.name === "agent.call echo")!
+      assert.strictEqual(serverRoot.parentSpanId, clientSpan.spanContext().spanId, "the server's span hangs under the caller's")
+    }).pipe(Effect.provide(Telemetry.layerMemory(exporter, "caller")))
+  })
 
   it.scoped("several endpoints share the calls (round robin)", () =>
     Effect.gen(function* () {
