@@ -1,0 +1,43 @@
+/** The Trace view: the selected run's span tree. */
+import * as vscode from "vscode"
+import { traceNodeView } from "../Presentation.js"
+import type { TraceNode, TraceTree } from "../TraceTree.js"
+import { treeItem } from "./items.js"
+
+export class TraceView implements vscode.TreeDataProvider<TraceNode> {
+  private readonly changed = new vscode.EventEmitter<undefined>()
+  readonly onDidChangeTreeData = this.changed.event
+  private tree: TraceTree = { roots: [], byKey: new Map() }
+
+  show(tree: TraceTree): void {
+    this.tree = tree
+    this.changed.fire(undefined)
+  }
+
+  node(key: string): TraceNode | undefined {
+    return this.tree.byKey.get(key)
+  }
+
+  getTreeItem(node: TraceNode): vscode.TreeItem {
+    // Open down to agents, so a finished run shows its shape at a glance.
+    const state =
+      node.children.length === 0
+        ? vscode.TreeItemCollapsibleState.None
+        : node.kind === "agent" || node.kind === "model" || node.kind === "tool"
+          ? vscode.TreeItemCollapsibleState.Collapsed
+          : vscode.TreeItemCollapsibleState.Expanded
+    return treeItem(traceNodeView(node), node.key, state, `span.${node.kind}`)
+  }
+
+  getChildren(node?: TraceNode): Array<TraceNode> {
+    return [...(node === undefined ? this.tree.roots : node.children)]
+  }
+
+  getParent(node: TraceNode): TraceNode | undefined {
+    return node.parentKey === undefined ? undefined : this.tree.byKey.get(node.parentKey)
+  }
+
+  dispose(): void {
+    this.changed.dispose()
+  }
+}

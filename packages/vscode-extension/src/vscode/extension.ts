@@ -1,0 +1,285 @@
+/**
+ * The extension's entry point: wires the receiver and run store (plain Node, unit-tested) to the
+ * views, commands, terminal and timeline (the VS Code side). Returns a small API that the
+ * extension-host tests read.
+ */
+import { existsSync } from "node:fs"
+import { readFile, writeFile } from "node:fs/promises"
+import { basename } from "node:path"
+import * as vscode from "vscode"
+import type { DetailRow } from "../Presentation.js"
+import { type Receiver, startReceiver } from "../Receiver.js"
+import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
+import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
+import { TraceTrees } from "../TraceTrees.js"
+import type { TraceNode, TraceTree } from "../TraceTree.js"
+import { type Launched } from "../Launcher.js"
+import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
+import { DetailsView } from "./DetailsView.js"
+import { startRunTerminal } from "./RunTerminal.js"
+import { RunsView } from "./RunsView.js"
+import { SECTION, readSettings } from "./Settings.js"
+import { TimelinePanel } from "./TimelinePanel.js"
+import { TraceView } from "./TraceView.js"
+import { WorkflowCodeLens } from "./WorkflowCodeLens.js"
+import { WorkflowsView } from "./WorkflowsView.js"
+
+const STATE_KEY = "aixfx.runs"
+const MAX_BODY_BYTES = 64 * 1024 * 1024
+const MAX_SPANS_PER_RUN = 20_000
+
+export interface AixfxApi {
+  readonly receiverEndpoint: () => string | undefined
+  readonly runs: () => ReadonlyArray<Run>
+  readonly tree: (runId: string) => TraceTree
+  readonly selectedRunId: () => string | undefined
+  readonly workflows: () => ReadonlyArray<Workflow>
+}
+
+export const activate = async (context: vscode.ExtensionContext): Promise<AixfxApi> => {
+  let settings = readSettings()
+  const store = new RunStore({ maxRuns: settings.maxRuns, maxSpansPerRun: MAX_SPANS_PER_RUN })
+  store.restore(context.workspaceState.get<ReadonlyArray<RunSnapshot>>(STATE_KEY) ?? [])
+  const trees = new TraceTrees(store)
+  const launches = new Map<string, Launched>()
+  let selectedRunId: string | undefined = store.runs()[0]?.id
+
+  const workflowsView = new WorkflowsView(() => settings.workflowGlobs)
+  const runsView = new RunsView(store, trees)
+  const traceView = new TraceView()
+  const detailsView = new DetailsView()
+  const codeLens = new WorkflowCodeLens((path) => workflowsView.find(path))
+  const runsTree = vscode.window.createTreeView("aixfx.runs", { treeDataProvider: runsView })
+  const traceTree = vscode.window.createTreeView("aixfx.trace", { treeDataProvider: traceView })
+  const timeline = new TimelinePanel(context.extensionUri, (key) => {
+    const node = traceView.node(key)
+    if (node !== undefined) void traceTree.reveal(node, { select: true, focus: false, expand: true })
+  })
+  context.subscriptions.push(
+    vscode.window.registerTreeDataProvider("aixfx.workflows", workflowsView),
+    vscode.window.registerTreeDataProvider("aixfx.details", detailsView),
+    vscode.languages.registerCodeLensProvider([{ scheme: "file", language: "typescript" }, { scheme: "file", language: "javascript" }], codeLens),
+    runsTree,
+    traceTree,
+    workflowsView,
+    runsView,
+    traceView,
+    detailsView,
+    codeLens,
+    timeline
+  )
+
+  const showSelectedRun = (): void => {
+    const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
+    const tree = run === undefined ? { roots: [], byKey: new Map() } : trees.get(run.id)
+    traceView.show(tree)
+    traceTree.description = run?.label ?? ""
+    traceTree.message = run === undefined ? "Select a run to see its trace." : tree.roots.length === 0 ? "No spans received yet." : ""
+    if (run !== undefined) timeline.update(run, tree)
+  }
+  const selectRun = (runId: string): void => {
+    selectedRunId = runId
+    detailsView.show(undefined)
+    showSelectedRun()
+  }
+
+  // Spans can arrive hundreds a second; the views redraw at most every 250 ms, state saves every 2 s.
+  let redraw: NodeJS.Timeout | undefined
+  let save: NodeJS.Timeout | undefined
+  const persist = () => context.workspaceState.update(STATE_KEY, store.snapshot())
+  const unsubscribe = store.onDidChange(() => {
+    redraw ??= setTimeout(() => {
+      redraw = undefined
+      if (selectedRunId !== undefined && store.run(selectedRunId) === undefined) selectedRunId = store.runs()[0]?.id
+      runsView.refresh()
+      showSelectedRun()
+    }, 250)
+    save ??= setTimeout(() => {
+      save = undefined
+      void persist()
+    }, 2_000)
+  })
+
+  let receiver: Receiver | undefined
+  const startReceiverOrWarn = async (): Promise<void> => {
+    try {
+      receiver = await startReceiver({ port: settings.receiverPort, maxBodyBytes: MAX_BODY_BYTES, onSpans: (runId, spans) => store.addSpans(runId, spans) })
+    } catch (error) {
+      receiver = undefined
+      void vscode.window.showErrorMessage(`aixfx: the trace receiver could not listen on port ${settings.receiverPort}: ${String(error)}`)
+    }
+  }
+  await startReceiverOrWarn()
+
+  const pickWorkflow = async (): Promise<Workflow | undefined> => {
+    const workflows = await workflowsView.refresh()
+    if (workflows.length === 0) {
+      void vscode.window.showWarningMessage("aixfx: no workflows found (see the aixfx.workflows.globs setting).")
+      return undefined
+    }
+    const picked = await vscode.window.showQuickPick(
+      workflows.map((workflow) => ({ label: workflow.name, description: workflow.relativePath, workflow })),
+      { title: "Run Workflow", placeHolder: "Workflow to run" }
+    )
+    return picked?.workflow
+  }
+
+  const runWorkflow = async (target?: Workflow | vscode.Uri): Promise<string | undefined> => {
+    const workflow = target instanceof vscode.Uri ? workflowFromUri(target) : (target ?? (await pickWorkflow()))
+    if (workflow === undefined) return undefined
+    let command
+    try {
+      command = launchCommand(workflow, existsSync)
+    } catch (error) {
+      void vscode.window.showErrorMessage(`aixfx: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
+    if (receiver === undefined) void vscode.window.showWarningMessage("aixfx: running without a trace receiver; no spans will show.")
+    const run = store.startProcessRun(workflow.name, workflow.path)
+    const env = runEnvironment(process.env, { endpoint: receiver?.endpoint(run.id) ?? "http://127.0.0.1:9", captureContent: settings.captureContent })
+    const { launched, terminal } = startRunTerminal(`aixfx: ${workflow.name}`, command, workflow.workspaceRoot, env)
+    terminal.show(true)
+    launches.set(run.id, launched)
+    selectRun(run.id)
+    void launched.exited.then(({ code }) => {
+      launches.delete(run.id)
+      const stopped = store.run(run.id)?.status === "running" && stopping.has(run.id)
+      stopping.delete(run.id)
+      store.finishRun(run.id, stopped ? "stopped" : code === 0 ? "succeeded" : "failed", code)
+    })
+    return run.id
+  }
+  const stopping = new Set<string>()
+
+  const runArgument = (arg: Run | string | undefined): Run | undefined => {
+    const id = typeof arg === "string" ? arg : (arg?.id ?? selectedRunId)
+    return id === undefined ? undefined : store.run(id)
+  }
+
+  const stopRun = async (arg?: Run | string): Promise<void> => {
+    let run = runArgument(arg)
+    if (run === undefined || !launches.has(run.id)) {
+      const running = store.runs().filter((candidate) => launches.has(candidate.id))
+      if (running.length === 0) {
+        void vscode.window.showInformationMessage("aixfx: no run is going on.")
+        return
+      }
+      run = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running.map((r) => ({ label: r.label, description: r.id, run: r })), { title: "Stop Run" }))?.run
+    }
+    const launched = run === undefined ? undefined : launches.get(run.id)
+    if (run === undefined || launched === undefined) return
+    stopping.add(run.id)
+    await launched.stop()
+  }
+
+  const openTimeline = (arg?: Run | string): void => {
+    const run = runArgument(arg)
+    if (run === undefined) {
+      void vscode.window.showInformationMessage("aixfx: select a run first.")
+      return
+    }
+    if (run.id !== selectedRunId) selectRun(run.id)
+    timeline.show(run, trees.get(run.id))
+  }
+
+  const exportTrace = async (arg?: Run | string, target?: vscode.Uri): Promise<vscode.Uri | undefined> => {
+    const run = runArgument(arg)
+    if (run === undefined) {
+      void vscode.window.showInformationMessage("aixfx: select a run first.")
+      return undefined
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: "Export Trace",
+        filters: { "Trace (OTLP JSON)": ["json"] },
+        ...(folder === undefined ? {} : { defaultUri: vscode.Uri.joinPath(folder, `${run.label.replace(/[^\w.-]+/g, "-")}.trace.json`) })
+      }))
+    if (uri === undefined) return undefined
+    await writeFile(uri.fsPath, `${JSON.stringify(encodeTraceFile(run, store.spans(run.id)), null, 2)}\n`)
+    return uri
+  }
+
+  const importTrace = async (source?: vscode.Uri): Promise<string | undefined> => {
+    const uri = source ?? (await vscode.window.showOpenDialog({ title: "Import Trace", canSelectMany: false, filters: { "Trace or OTLP JSON": ["json"] } }))?.[0]
+    if (uri === undefined) return undefined
+    try {
+      const imported = decodeTraceFile(JSON.parse(await readFile(uri.fsPath, "utf8")), basename(uri.fsPath))
+      const run = store.importRun(imported.label, imported.spans)
+      selectRun(run.id)
+      return run.id
+    } catch (error) {
+      void vscode.window.showErrorMessage(`aixfx: ${basename(uri.fsPath)} is not a trace or OTLP JSON file: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
+  }
+
+  const showSpanContent = async (row: DetailRow): Promise<void> => {
+    let content = row.value
+    try {
+      content = JSON.stringify(JSON.parse(row.value), null, 2)
+    } catch {
+      // Not JSON: shown as captured.
+    }
+    const document = await vscode.workspace.openTextDocument({ content, language: content === row.value ? "plaintext" : "json" })
+    await vscode.window.showTextDocument(document, { preview: true })
+  }
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand("aixfx.runWorkflow", runWorkflow),
+    vscode.commands.registerCommand("aixfx.stopRun", stopRun),
+    vscode.commands.registerCommand("aixfx.openTimeline", openTimeline),
+    vscode.commands.registerCommand("aixfx.exportTrace", exportTrace),
+    vscode.commands.registerCommand("aixfx.importTrace", importTrace),
+    vscode.commands.registerCommand("aixfx.clearRuns", () => store.clear()),
+    vscode.commands.registerCommand("aixfx.refreshWorkflows", () => workflowsView.refresh()),
+    vscode.commands.registerCommand("aixfx.selectRun", (runId: string) => selectRun(runId)),
+    vscode.commands.registerCommand("aixfx.showSpanContent", showSpanContent),
+    traceTree.onDidChangeSelection((event) => {
+      const node: TraceNode | undefined = event.selection[0]
+      detailsView.show(node?.span)
+      if (node !== undefined) timeline.select(node.key)
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (!event.affectsConfiguration(SECTION)) return
+      const previous = settings
+      settings = readSettings()
+      store.setMaxRuns(settings.maxRuns)
+      if (event.affectsConfiguration(`${SECTION}.workflows.globs`)) await workflowsView.refresh()
+      if (previous.receiverPort !== settings.receiverPort) {
+        await receiver?.close()
+        await startReceiverOrWarn()
+      }
+    }),
+    vscode.workspace.onDidCreateFiles(() => workflowsView.refresh()),
+    vscode.workspace.onDidDeleteFiles(() => workflowsView.refresh()),
+    {
+      dispose: () => {
+        unsubscribe()
+        clearTimeout(redraw)
+        clearTimeout(save)
+        for (const launched of launches.values()) void launched.stop()
+        void receiver?.close()
+        void persist()
+      }
+    }
+  )
+
+  await workflowsView.refresh()
+  codeLens.refresh()
+  showSelectedRun()
+
+  return {
+    receiverEndpoint: () => receiver?.endpoint(),
+    runs: () => store.runs(),
+    tree: (runId) => trees.get(runId),
+    selectedRunId: () => selectedRunId,
+    workflows: () => workflowsView.list()
+  }
+
+  function workflowFromUri(uri: vscode.Uri): Workflow | undefined {
+    const folder = vscode.workspace.getWorkspaceFolder(uri)
+    return workflowsView.find(uri.fsPath) ?? (folder === undefined ? undefined : makeWorkflow(folder.uri.fsPath, vscode.workspace.asRelativePath(uri, false)))
+  }
+}
