@@ -3,10 +3,12 @@
  * `make`, which adds what every provider needs once: the `chat <model>` span with the GenAI
  * attributes, the cost from `Pricing`, and the `CostLedger` entry attributed to the calling agent.
  */
-import { Clock, Context, Effect, JSONSchema, Option, Ref, Schema, Stream } from "effect"
+import { Clock, Context, Effect, FiberRef, JSONSchema, Option, Ref, Schema, Stream } from "effect"
 import { type LlmError, MalformedOutput } from "./AgentError.js"
 import * as CallContext from "./CallContext.js"
 import * as CostLedger from "./CostLedger.js"
+import { currentContentCapture, inputMessages, outputMessages } from "./internal/telemetryContent.js"
+import { recordModelCall } from "./internal/telemetryMetrics.js"
 import * as Pricing from "./Pricing.js"
 import * as Usage from "./Usage.js"
 
@@ -95,18 +97,30 @@ const requestAttributes = (provider: string, request: GenerateRequest & { readon
   ...(request.maxTokens === undefined ? {} : { "gen_ai.request.max_tokens": request.maxTokens })
 })
 
-/** Span attributes and ledger entry for a finished call (or the part of a stream that arrived). */
-const settle = (
-  provider: string,
-  requestModel: string,
-  outcome: { readonly model: string; readonly usage: Usage.Usage; readonly finishReason?: FinishReason; readonly error?: string },
-  startedAt: number
-) =>
+/** The prompt on the current `chat` span, when content capture is on. */
+const captureInput = (request: GenerateRequest) =>
+  Effect.flatMap(FiberRef.get(currentContentCapture), (capture) =>
+    capture.enabled ? Effect.annotateCurrentSpan("gen_ai.input.messages", inputMessages(request.messages, capture.maxLength)) : Effect.void
+  )
+
+interface Outcome {
+  readonly model: string
+  readonly usage: Usage.Usage
+  readonly finishReason?: FinishReason
+  readonly error?: string
+  /** What the model answered (recorded only when content capture is on). */
+  readonly text?: string
+  readonly toolCalls?: ReadonlyArray<ToolCall>
+}
+
+/** Span attributes, metrics and ledger entry for a finished call (or the part of a stream that arrived). */
+const settle = (provider: string, requestModel: string, outcome: Outcome, startedAt: number) =>
   Effect.gen(function* () {
     const pricing = yield* Pricing.current
     const costUsd = pricing.price(provider, outcome.model, outcome.usage)
     const now = yield* Clock.currentTimeMillis
     const ctx = yield* CallContext.get
+    const capture = yield* FiberRef.get(currentContentCapture)
     const u = outcome.usage
     yield* Effect.annotateCurrentSpan({
       "gen_ai.response.model": outcome.model,
@@ -124,14 +138,34 @@ const settle = (
       ...(costUsd === null
         ? { "aixfx.cost.unknown": true }
         : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
-      ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent })
+      ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent }),
+      ...(capture.enabled && (outcome.text !== undefined || outcome.toolCalls !== undefined)
+        ? {
+          "gen_ai.output.messages": outputMessages(
+            { text: outcome.text ?? "", toolCalls: outcome.toolCalls ?? [] },
+            outcome.finishReason,
+            capture.maxLength
+          )
+        }
+        : {})
+    })
+    const model = outcome.model || requestModel
+    yield* recordModelCall({
+      provider,
+      model,
+      agent: ctx.agent,
+      patternPath: ctx.patternPath,
+      usage: u,
+      costUsd,
+      durationMs: now - startedAt,
+      error: outcome.error
     })
     yield* CostLedger.recordIfPresent({
       runId: ctx.runId,
       agent: ctx.agent,
       patternPath: ctx.patternPath,
       provider,
-      model: outcome.model || requestModel,
+      model,
       usage: outcome.usage,
       costUsd,
       durationMs: now - startedAt,
@@ -160,6 +194,7 @@ export const make = (impl: Implementation): Service => {
     const resolved = resolve(request)
     return Effect.gen(function* () {
       const startedAt = yield* Clock.currentTimeMillis
+      yield* captureInput(resolved)
       const response = yield* impl.generate(resolved)
       yield* settle(impl.provider, resolved.model, response, startedAt)
       return response
@@ -174,22 +209,38 @@ export const make = (impl: Implementation): Service => {
     return Stream.unwrapScoped(
       Effect.gen(function* () {
         const startedAt = yield* Clock.currentTimeMillis
+        yield* captureInput(resolved)
+        const capture = yield* FiberRef.get(currentContentCapture)
         // What arrived so far, so a stream cut mid-way still records the usage it reported.
         const finish = yield* Ref.make<Option.Option<Extract<StreamPart, { _tag: "Finish" }>>>(Option.none())
+        // The answer so far, kept only when content capture is on.
+        const answer = yield* Ref.make<{ readonly text: string; readonly toolCalls: ReadonlyArray<ToolCall> }>({ text: "", toolCalls: [] })
         const settleOnce = (error?: LlmError) =>
-          Effect.flatMap(Ref.getAndSet(finish, Option.none()), (last) =>
+          Effect.flatMap(Effect.zip(Ref.getAndSet(finish, Option.none()), Ref.get(answer)), ([last, output]) =>
             settle(
               impl.provider,
               resolved.model,
-              Option.match(last, {
-                onNone: () => ({ model: resolved.model, usage: Usage.empty, ...(error === undefined ? {} : { error: error._tag }) }),
-                onSome: (f) => ({ ...f, ...(error === undefined ? {} : { error: error._tag }) })
-              }),
+              {
+                ...Option.match(last, { onNone: () => ({ model: resolved.model, usage: Usage.empty }), onSome: (f) => f }),
+                ...(error === undefined ? {} : { error: error._tag }),
+                ...(capture.enabled ? output : {})
+              },
               startedAt
             )
           )
+        const keep = (part: StreamPart) =>
+          part._tag === "TextDelta"
+            ? Ref.update(answer, (a) => ({ ...a, text: a.text + part.text }))
+            : part._tag === "ToolCall"
+            ? Ref.update(answer, (a) => ({ ...a, toolCalls: [...a.toolCalls, part.toolCall] }))
+            : Effect.void
         return streamImpl(resolved).pipe(
-          Stream.tap((part) => (part._tag === "Finish" ? Ref.set(finish, Option.some(part)) : Effect.void)),
+          Stream.tap((part) =>
+            Effect.zipRight(
+              part._tag === "Finish" ? Ref.set(finish, Option.some(part)) : Effect.void,
+              capture.enabled ? keep(part) : Effect.void
+            )
+          ),
           Stream.tapError((error) => Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), settleOnce(error))),
           Stream.onDone(() => settleOnce())
         )

@@ -1,45 +1,201 @@
 /**
- * Where spans go. Every layer here installs the OpenTelemetry tracer for Effect's spans
- * (@effect/opentelemetry NodeSdk); span processors are flushed when the layer's scope closes, so
- * a short script loses nothing.
+ * Where spans and metrics go. `layer` installs ONE OpenTelemetry SDK (@effect/opentelemetry
+ * NodeSdk) for Effect's spans and metrics, with one span processor per destination — in-memory,
+ * OTLP/HTTP, Langfuse — so several destinations are active at once and see the same spans. Span
+ * processors and metric readers are flushed when the layer's scope closes, so a short script
+ * loses nothing.
+ *
+ * Build one layer with every destination (`layer({ otlp, langfuse, memory })`), not a merge of
+ * several `layerOtlp` / `layerLangfuse`: each layer installs its own tracer and only one tracer
+ * is active in a fiber.
  */
 import { NodeSdk } from "@effect/opentelemetry"
+import { isDefaultExportSpan, LangfuseSpanProcessor } from "@langfuse/otel"
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
-import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base"
-import { Config, Effect, Layer, Option } from "effect"
+import { type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import {
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanProcessor
+} from "@opentelemetry/sdk-trace-base"
+import { Config, type ConfigError, Effect, FiberRef, Layer, Option, Redacted } from "effect"
+import { DEFAULT_MAX_LENGTH, type ContentCaptureOptions, currentContentCapture } from "./internal/telemetryContent.js"
+import { RunMetricsProcessor } from "./internal/telemetryMetrics.js"
 
-export { InMemorySpanExporter, type ReadableSpan }
+export { type ContentCaptureOptions, currentContentCapture, InMemorySpanExporter, type ReadableSpan }
 
 const DEFAULT_SERVICE = "aixfx"
-
-/** Spans into `exporter`, synchronously (tests read them while the layer is still in scope). */
-export const layerMemory = (exporter: InMemorySpanExporter, serviceName = "aixfx-test"): Layer.Layer<never> =>
-  Layer.discard(NodeSdk.layer(() => ({ resource: { serviceName }, spanProcessor: new SimpleSpanProcessor(exporter) })))
+const DEFAULT_LANGFUSE_URL = "https://cloud.langfuse.com"
 
 export interface OtlpOptions {
   /** The collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
   readonly url: string
-  readonly headers?: Record<string, string>
+  /** Also export metrics to this URL (e.g. http://127.0.0.1:4318/v1/metrics). */
+  readonly metricsUrl?: string
+  /** Sent with every export (auth headers may be `Redacted`; they never reach a span). */
+  readonly headers?: Readonly<Record<string, string | Redacted.Redacted<string>>>
   readonly serviceName?: string
 }
 
-/** Spans to an OTLP/HTTP collector, batched and flushed on scope close. */
-export const layerOtlp = (options: OtlpOptions): Layer.Layer<never> =>
-  Layer.discard(
+export interface LangfuseOptions {
+  readonly publicKey: string
+  readonly secretKey: string | Redacted.Redacted<string>
+  /** Default https://cloud.langfuse.com. */
+  readonly baseUrl?: string
+  readonly environment?: string
+  readonly release?: string
+  /** Which spans Langfuse receives (default `exportToLangfuse`: every aixfx span). */
+  readonly shouldExportSpan?: (span: ReadableSpan) => boolean
+}
+
+export interface Options {
+  /** `service.name` of the resource and the tracer (default "aixfx"; `OTEL_SERVICE_NAME` wins). */
+  readonly serviceName?: string
+  readonly otlp?: OtlpOptions
+  readonly langfuse?: LangfuseOptions
+  /** Spans into this exporter, synchronously (tests read them while the layer is in scope). */
+  readonly memory?: InMemorySpanExporter
+  /** More metric readers (e.g. a reader a test collects from). */
+  readonly metricReaders?: ReadonlyArray<MetricReader>
+  /** Prompts and completions on `chat` spans: off by default; `true` or options turn it on. */
+  readonly captureContent?: boolean | Partial<ContentCaptureOptions>
+}
+
+/**
+ * Langfuse's own filter keeps only spans with `gen_ai.*` attributes or from known LLM libraries, so
+ * workflow, pattern, step and user spans would be dropped and their children orphaned. This keeps
+ * those too: every span of the Effect tracer (whose scope is named after the service), and
+ * whatever Langfuse's default keeps from other instrumentation.
+ */
+export const exportToLangfuse = (span: ReadableSpan): boolean =>
+  span.instrumentationScope.name === span.resource.attributes["service.name"] || isDefaultExportSpan(span)
+
+const reveal = (value: string | Redacted.Redacted<string>) => (Redacted.isRedacted(value) ? Redacted.value(value) : value)
+
+const revealAll = (headers: OtlpOptions["headers"]): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, reveal(v)]))
+
+const captureOptions = (capture: Options["captureContent"]): ContentCaptureOptions =>
+  typeof capture === "object"
+    ? { enabled: capture.enabled ?? true, maxLength: capture.maxLength ?? DEFAULT_MAX_LENGTH }
+    : { enabled: capture === true, maxLength: DEFAULT_MAX_LENGTH }
+
+/** Runs `effect` with content capture set (e.g. on for one debugging run). */
+export const withContentCapture = (capture: boolean | Partial<ContentCaptureOptions>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.locally(effect, currentContentCapture, captureOptions(capture))
+
+/** Span processors for the destinations in `options`, made afresh for each build of the layer. */
+const spanProcessors = (options: Options): Array<SpanProcessor> => {
+  const processors: Array<SpanProcessor> = []
+  if (options.memory !== undefined) processors.push(new SimpleSpanProcessor(options.memory))
+  if (options.otlp !== undefined) {
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlp.url, headers: revealAll(options.otlp.headers) })))
+  }
+  if (options.langfuse !== undefined) {
+    const { langfuse } = options
+    const shouldExportSpan = langfuse.shouldExportSpan ?? exportToLangfuse
+    processors.push(
+      new LangfuseSpanProcessor({
+        publicKey: langfuse.publicKey,
+        secretKey: reveal(langfuse.secretKey),
+        baseUrl: langfuse.baseUrl ?? DEFAULT_LANGFUSE_URL,
+        shouldExportSpan: ({ otelSpan }) => shouldExportSpan(otelSpan),
+        ...(langfuse.environment === undefined ? {} : { environment: langfuse.environment }),
+        ...(langfuse.release === undefined ? {} : { release: langfuse.release })
+      })
+    )
+  }
+  // Agent and pattern metrics come from their spans as they end.
+  if (processors.length > 0) processors.push(new RunMetricsProcessor())
+  return processors
+}
+
+const metricReaders = (options: Options): Array<MetricReader> => [
+  ...(options.metricReaders ?? []),
+  ...(options.otlp?.metricsUrl === undefined
+    ? []
+    : [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: options.otlp.metricsUrl, headers: revealAll(options.otlp.headers) }) })])
+]
+
+/** The SDK with every destination in `options` (and agent/pattern metrics), plus the content-capture setting. */
+export const layer = (options: Options): Layer.Layer<never> => {
+  const capture = Layer.locallyScoped(currentContentCapture, captureOptions(options.captureContent))
+  const hasDestination = options.memory !== undefined || options.otlp !== undefined || options.langfuse !== undefined
+  if (!hasDestination && (options.metricReaders ?? []).length === 0) return capture
+  const serviceName = options.serviceName ?? options.otlp?.serviceName ?? DEFAULT_SERVICE
+  const sdk = Layer.discard(
     NodeSdk.layer(() => ({
-      resource: { serviceName: options.serviceName ?? DEFAULT_SERVICE },
-      spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter({ url: options.url, headers: options.headers ?? {} }))
+      resource: { serviceName },
+      spanProcessor: spanProcessors(options),
+      metricReader: metricReaders(options),
+      shutdownTimeout: "10 seconds"
     }))
   )
+  return Layer.merge(sdk, capture)
+}
 
-/** OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (standard `/v1/traces` suffix), else nothing. */
-export const layerFromEnv: Layer.Layer<never> = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const endpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    const serviceName = yield* Config.withDefault(Config.string("OTEL_SERVICE_NAME"), DEFAULT_SERVICE)
-    return Option.match(endpoint, {
-      onNone: () => Layer.empty,
-      onSome: (base) => layerOtlp({ url: `${base.replace(/\/$/, "")}/v1/traces`, serviceName })
-    })
-  }).pipe(Effect.orDie)
-)
+/** Spans into `exporter`, synchronously (tests read them while the layer is still in scope). */
+export const layerMemory = (exporter: InMemorySpanExporter, serviceName = "aixfx-test"): Layer.Layer<never> =>
+  layer({ memory: exporter, serviceName })
+
+/** Spans to an OTLP/HTTP collector, batched and flushed on scope close. */
+export const layerOtlp = (options: OtlpOptions): Layer.Layer<never> => layer({ otlp: options })
+
+/** Spans to Langfuse (its OTLP endpoint, basic auth with the key pair), batched and flushed on scope close. */
+export const layerLangfuse = (options: LangfuseOptions & { readonly serviceName?: string }): Layer.Layer<never> =>
+  layer({ langfuse: options, ...(options.serviceName === undefined ? {} : { serviceName: options.serviceName }) })
+
+/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs, comma-separated, values URL-encoded. */
+const parseHeaders = (raw: string): Record<string, Redacted.Redacted<string>> =>
+  Object.fromEntries(
+    raw
+      .split(",")
+      .map((pair) => pair.split("="))
+      .filter((kv) => kv.length >= 2 && kv[0]!.trim() !== "")
+      .map(([k, ...v]) => [k!.trim(), Redacted.make(decodeURIComponent(v.join("=").trim()))])
+  )
+
+/** The options `layerFromEnv` reads (exposed for tests and for composing with more destinations). */
+export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = Effect.gen(function* () {
+  const endpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
+  const headers = yield* Config.withDefault(Config.redacted("OTEL_EXPORTER_OTLP_HEADERS"), Redacted.make(""))
+  const metricsOff = (yield* Config.withDefault(Config.string("OTEL_METRICS_EXPORTER"), "otlp")) === "none"
+  const serviceName = yield* Config.withDefault(Config.string("OTEL_SERVICE_NAME"), DEFAULT_SERVICE)
+  const publicKey = yield* Config.option(Config.string("LANGFUSE_PUBLIC_KEY"))
+  const secretKey = yield* Config.option(Config.redacted("LANGFUSE_SECRET_KEY"))
+  const baseUrl = yield* Config.withDefault(Config.string("LANGFUSE_BASE_URL"), DEFAULT_LANGFUSE_URL)
+  const capture = yield* Config.withDefault(Config.boolean("AIXFX_CAPTURE_CONTENT"), false)
+  const maxLength = yield* Config.withDefault(Config.integer("AIXFX_CAPTURE_MAX_LENGTH"), DEFAULT_MAX_LENGTH)
+  if (Option.isSome(publicKey) !== Option.isSome(secretKey)) {
+    // Half a key pair is a mistake worth failing on: every export would be rejected.
+    return yield* Config.fail(
+      `Langfuse needs both LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; only ${Option.isSome(publicKey) ? "LANGFUSE_PUBLIC_KEY" : "LANGFUSE_SECRET_KEY"} is set`
+    )
+  }
+  const otlp = Option.map(endpoint, (raw): OtlpOptions => {
+    const base = raw.replace(/\/$/, "")
+    return { url: `${base}/v1/traces`, headers: parseHeaders(Redacted.value(headers)), ...(metricsOff ? {} : { metricsUrl: `${base}/v1/metrics` }) }
+  })
+  return {
+    serviceName,
+    captureContent: { enabled: capture, maxLength },
+    ...Option.match(otlp, { onNone: () => ({}), onSome: (o) => ({ otlp: o }) }),
+    ...(Option.isSome(publicKey) && Option.isSome(secretKey)
+      ? { langfuse: { publicKey: publicKey.value, secretKey: secretKey.value, baseUrl } }
+      : {})
+  }
+})
+
+/**
+ * Every destination the environment configures: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
+ * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`; `OTEL_EXPORTER_OTLP_HEADERS`),
+ * Langfuse when `LANGFUSE_PUBLIC_KEY` and `LANGFUSE_SECRET_KEY` are (`LANGFUSE_BASE_URL`), named
+ * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`).
+ */
+export const layerFromEnv: Layer.Layer<never, ConfigError.ConfigError> = Layer.unwrapEffect(Effect.map(optionsFromEnv, layer))
+
+/** The content-capture setting in effect. */
+export const contentCapture: Effect.Effect<ContentCaptureOptions> = FiberRef.get(currentContentCapture)
