@@ -52,16 +52,16 @@ export const make = <R = never>(options: MakeOptions<R>): Agent<R> => {
     "aixfx.agent.role": role,
     ...(options.kind === undefined ? {} : { "aixfx.agent.kind": options.kind })
   }
+  // Built once per agent, not per call: this is every call's hot path. The span's stack trace
+  // would only point here, so it is not captured (capturing it costs more than the rest of the span).
+  const asAgent = CallContext.withAgent(options.name)
+  const traced = Effect.withSpan(`invoke_agent ${options.name}`, { attributes, kind: "internal", captureStackTrace: false })
   return {
     name: options.name,
     role,
     description: options.description ?? role,
     execute: (input) =>
-      options.execute(input).pipe(
-        Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error._tag)),
-        CallContext.withAgent(options.name),
-        Effect.withSpan(`invoke_agent ${options.name}`, { attributes, kind: "internal" })
-      ),
+      traced(asAgent(Effect.tapError(options.execute(input), (error) => Effect.annotateCurrentSpan("error.type", error._tag)))),
     start: options.start ?? Effect.void,
     ready: options.ready ?? Effect.succeed(true),
     ...(options.kind === undefined ? {} : { kind: options.kind })

@@ -150,6 +150,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       ).pipe(
         Effect.withSpan(`agent.call ${name}`, {
           kind: "client",
+          // Would point inside this function; skipping it roughly halves the span's cost.
+          captureStackTrace: false,
           attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name, "aixfx.runtime.kind": "local" }
         })
       )
