@@ -9,7 +9,7 @@
  */
 import { execSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
-import { cpus, totalmem } from "node:os"
+import { cpus, loadavg, totalmem } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Benchmark, Section } from "./lib/Benchmark.js"
@@ -85,6 +85,7 @@ const main = async () => {
     "Every ratio compares two figures measured in the same run on the same machine.",
     "",
     `- Machine: ${host.cpu}, ${host.cores} cores, ${host.memory} RAM, ${host.platform}`,
+    `- Load average when it started (other work on the machine skews figures): ${loadavg().map((l) => l.toFixed(2)).join(", ")}`,
     `- Node ${host.node}; ${PACKAGES.map((name) => `${name} ${packageVersion(name)}`).join(", ")}`
   ].join("\n")
   console.log(header)
@@ -103,7 +104,7 @@ const main = async () => {
     console.log(`\n${text}`)
     sections.push(text)
   }
-  const total = `Total: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s.`
+  const total = `Total: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`
   console.log(`\n${total}`)
 
   const document = `${header}\n\n${sections.join("\n\n")}\n\n${total}\n`
