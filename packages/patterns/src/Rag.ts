@@ -176,8 +176,7 @@ export const generatorPrompt = (query: string, context: ReadonlyArray<ContextDoc
     : `${query}\n\nAnswer from the context below and cite the ids of the documents you use, e.g. [${context[0]!.id}].\n` +
       `Context:\n${context.map(formatDocument).join("\n")}`
 
-const byScore = (documents: ReadonlyArray<RetrievedDocument>, topK: number) =>
-  [...documents].sort((a, b) => b.score - a.score).slice(0, topK)
+const byScore = (documents: ReadonlyArray<RetrievedDocument>) => [...documents].sort((a, b) => b.score - a.score)
 
 const asJsonObject = (value: Json.JsonValue | undefined): Json.JsonObject | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json.JsonObject) : undefined
@@ -185,12 +184,13 @@ const asJsonObject = (value: Json.JsonValue | undefined): Json.JsonObject | unde
 /** The RAG pattern as an agent. */
 export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> => {
   const topK = options.topK ?? DEFAULT_TOP_K
-  const retrieve = (step: string, agent: Pattern.AgentRef, request: Message.Message) =>
+  /** A retriever's documents are ordered by score; a reranker's order is the ranking it was asked for. */
+  const retrieve = (step: "retrieve" | "rerank", agent: Pattern.AgentRef, request: Message.Message) =>
     Pattern.callStep(options, step, agent, request).pipe(
       Effect.flatMap((reply) =>
         decodeResult(reply).pipe(Effect.mapError((error) => retrievalFailed(Pattern.nameOf(agent), `unreadable reply: ${error.issue} at ${error.path}`)))
       ),
-      Effect.map((result) => byScore(result.documents, topK))
+      Effect.map((result) => (step === "retrieve" ? byScore(result.documents) : result.documents).slice(0, topK))
     )
 
   return Pattern.make("rag", options, (input): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>

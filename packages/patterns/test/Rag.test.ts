@@ -99,15 +99,12 @@ describe("Rag", () => {
       })
     ))
 
-  it.effect("a reranker receives the retrieved documents and its order is the context's order", () =>
+  it.effect("a reranker receives the retrieved documents and its order (not the scores) is the context's order", () =>
     withRuntime(
       Effect.gen(function* () {
         yield* scriptedRetriever("retriever", docs)
         const reranker = yield* recording("reranker", (input) =>
-          Rag.retrievalReply(input, [
-            { ...docs[2]!, score: 3 },
-            { ...docs[0]!, score: 2 }
-          ])
+          Rag.retrievalReply(input, [docs[2]!, docs[0]!])
         )
         const generator = yield* echoGenerator
         const out = yield* Rag.make({ name: "rag", retriever: "retriever", generator: "generator", reranker: "reranker", topK: 3 }).execute(
