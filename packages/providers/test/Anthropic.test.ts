@@ -1,7 +1,7 @@
-import { AuthenticationFailed, ContextLengthExceeded, CostLedger, LanguageModel, NetworkError, RateLimited } from "@aixfx/core"
+import { AuthenticationFailed, ContextLengthExceeded, CostLedger, LanguageModel, LlmTimeout, NetworkError, RateLimited } from "@aixfx/core"
 import { Anthropic } from "@aixfx/providers"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Redacted, Schema, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Redacted, Schema, Stream, TestClock } from "effect"
 import * as FakeServer from "./fakeServer.js"
 import { advanceUntil, ledgerAndPricing, SECRET, user } from "./support.js"
 
@@ -156,6 +156,27 @@ describe("Anthropic (real SDK against a wire-compatible fake server)", () => {
       const limited = yield* Effect.flip(LanguageModel.generate(user("hi")).pipe(withModel(server, { retry: { times: 0 } })))
       assert.instanceOf(limited, RateLimited)
       assert.strictEqual(limited.retryAfterMs, 2000)
+    }).pipe(Effect.provide(ledgerAndPricing)))
+
+  it.scoped("529 overloaded then success: retried; a silent server times out (TestClock) and is hung up on", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply(
+        { status: 529, json: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } } },
+        { json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }] }) },
+        { hang: true }
+      )
+      const retried = yield* Effect.fork(LanguageModel.generate(user("hi")).pipe(withModel(server)))
+      yield* advanceUntil(() => server.requests.length >= 2)
+      assert.strictEqual((yield* Fiber.join(retried)).text, "ok")
+
+      const silent = yield* Effect.fork(LanguageModel.generate(user("hi")).pipe(withModel(server, { timeout: "10 seconds", retry: { times: 0 } })))
+      yield* server.waitForRequests(3)
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Effect.flip(Fiber.join(silent))
+      assert.instanceOf(error, LlmTimeout)
+      assert.include(error.message, "Anthropic claude-haiku-4-5: no response within 10s")
+      yield* server.waitForAborted(1)
     }).pipe(Effect.provide(ledgerAndPricing)))
 
   it.scoped("interrupting the fiber aborts the HTTP request", () =>
