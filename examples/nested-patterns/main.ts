@@ -4,7 +4,7 @@
  * answers from a small handbook. The pattern path, spans and cost ledger follow the nesting.
  * Runs offline on the default model; set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real one.
  */
-import { Agent, AgentRuntime, Message } from "@aixfx/core"
+import { Agent, AgentRuntime, CostLedger, Message } from "@aixfx/core"
 import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
 import { isMain, runExample } from "../shared/run.js"
@@ -38,6 +38,18 @@ const lead = Agent.make({
   }
 })
 
+/** The ledger's tree below the run, one indented line per pattern or agent. */
+const costTree = (entries: ReadonlyArray<CostLedger.Entry>): string => {
+  const lines = (node: CostLedger.TreeNode, depth: number): ReadonlyArray<string> =>
+    node.kind === "model"
+      ? []
+      : [
+        `${"  ".repeat(depth)}${node.kind} ${node.name}: ${node.totals.calls} calls, ${node.totals.usage.inputTokens + node.totals.usage.outputTokens} tokens`,
+        ...node.children.flatMap((child) => lines(child, depth + 1))
+      ]
+  return CostLedger.tree(entries).flatMap((run) => run.children.flatMap((child) => lines(child, 1))).join("\n")
+}
+
 export const nestedPatterns = Effect.gen(function* () {
   yield* AgentRuntime.register(lead)
   yield* AgentRuntime.register(Rag.inMemoryRetriever({ name: "handbook", documents: handbook }))
@@ -55,6 +67,7 @@ export const nestedPatterns = Effect.gen(function* () {
 
   const result = yield* note.execute(Message.make(request))
   yield* Console.log(`Request: ${request}\n\n${result.payload}`)
+  yield* Console.log(`\nModel calls along the nesting (run → pattern → nested pattern → agent):\n${costTree(yield* CostLedger.entries)}`)
   return result
 })
 
