@@ -1,0 +1,50 @@
+/**
+ * The agents of the distributed example and the node each one lives on: the "planning" node hosts
+ * the project manager and the code reviewer, the "making" node the people who do the work.
+ */
+import { Agent, type LanguageModel, Message } from "@aixfx/core"
+
+const planner = Agent.llm({
+  name: "manager",
+  instructions:
+    "You are the project manager. Decompose the task and assign each part to one team.\n" +
+    "- research: survey users, columns, needs\n- engineering: build, endpoint, button, code\n- docs: write, guide, documentation"
+})
+const synthesizer = Agent.llm({
+  name: "manager",
+  instructions: "You are the project manager. Combine the teams' results into one project summary that answers the task."
+})
+
+/** Plans or synthesises, as the Hierarchical pattern asks in `metadata.stage`. */
+const manager = Agent.make({
+  name: "manager",
+  role: "plans the project and synthesises the teams' results",
+  execute: (message) => {
+    const { stage, task, results } = message.metadata
+    if (stage === "plan") return planner.execute(Message.make(String(task)))
+    const outputs = (results as ReadonlyArray<{ workers: ReadonlyArray<{ output: string }> }>).flatMap((r) => r.workers.map((w) => w.output))
+    return synthesizer.execute(Message.make([task, ...outputs].join("\n")))
+  }
+})
+
+const reviewer = Agent.llm({
+  name: "reviewer",
+  role: "reviews code",
+  instructions:
+    'You are a strict code critic. Score the draft against the task from 0 to 1 and reply with JSON {"score": number, "feedback": "what is missing"}.'
+})
+
+const worker = (name: string, instructions: string) => Agent.llm({ name, instructions })
+
+export const nodes: Readonly<Record<"planning" | "making", ReadonlyArray<Agent.Agent<LanguageModel.LanguageModel>>>> = {
+  planning: [manager, reviewer],
+  making: [
+    worker("researcher", "You research what users need. Answer from the brief."),
+    worker("backend-dev", "You build server endpoints. Answer from the brief."),
+    worker("frontend-dev", "You build the user interface. Answer from the brief."),
+    worker("writer", "You write user documentation. Answer from the brief."),
+    worker("coder", "You write TypeScript. Write the code the task asks for. Reply with the code only.")
+  ]
+}
+
+export type NodeName = keyof typeof nodes
