@@ -3,7 +3,7 @@
  * zero-latency agents — µs per run, against one plain runtime call measured in the same run.
  */
 import { Agent, AgentRuntime, LocalRuntime, Message } from "@aixfx/core"
-import { Rag, Reflection } from "@aixfx/patterns"
+import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
 import { Effect, ManagedRuntime } from "effect"
 import type { Benchmark } from "./lib/Benchmark.js"
 import { nsPerOp, ratio, round } from "./lib/measure.js"
@@ -41,6 +41,24 @@ const cases = (): ReadonlyArray<Case> => [
     agentCalls: 2,
     agents: [reply("drafter", "a draft"), reply("critic", JSON.stringify({ score: 0.95, feedback: "good" }))],
     entry: Reflection.make({ name: "reflection", generator: "drafter", critic: "critic" })
+  },
+  {
+    pattern: "Hierarchical",
+    shape: "plan (2 teams × 1 worker) → workers concurrently → synthesis",
+    agentCalls: 4,
+    agents: [
+      Agent.fromFunction("manager", (input) =>
+        Message.reply(
+          input,
+          input.payload.startsWith("Planning stage")
+            ? JSON.stringify({ assignments: [{ team: "research", task: "find the facts" }, { team: "writing", task: "write it up" }] })
+            : "the combined answer"
+        )
+      ),
+      reply("researcher", "the facts"),
+      reply("author", "the text")
+    ],
+    entry: Hierarchical.make({ name: "hierarchical", manager: "manager", teams: { research: ["researcher"], writing: ["author"] } })
   }
 ]
 
