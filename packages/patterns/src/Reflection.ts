@@ -96,7 +96,7 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
   return Pattern.make("reflection", options, (input): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
     Effect.gen(function* () {
       const task = input.payload
-      const drafts: Array<Message.Message> = [yield* Pattern.callStep(options, "generate", options.generator, input)]
+      const drafts: Array<Message.Message> = [yield* Pattern.callStep(options, "generate", options.generator, stepRequest(input, task))]
       const iterations: Array<Iteration> = []
       let stopReason: StopReason | undefined
       while (stopReason === undefined) {
