@@ -1,78 +1,11 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Agent,
-  AgentRuntime,
-  CallContext,
-  LanguageModel,
-  LocalRuntime,
-  Message,
-  Pricing,
-  Telemetry,
-  Usage,
-  Workflow
-} from "@aixfx/core"
+import { Telemetry } from "@aixfx/core"
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { ConfigProvider, Effect, Layer, Redacted, Schema } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import { type Collector, type ExportedSpan, startCollector } from "./fixtures/telemetryCollector.js"
-
-const PROMPT = "When does order A-1 ship? Private note: pineapple-tuesday-7781."
-
-/** Calls the `lookup_order` tool first, then answers from its result. */
-const orderModel = LanguageModel.make({
-  provider: "acme",
-  defaultModel: "acme-1",
-  generate: (request) =>
-    Effect.succeed(
-      request.messages.some((m) => m.role === "tool")
-        ? { text: "Order A-1 ships on Tuesday.", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 120, outputTokens: 8 }) }
-        : {
-          text: "",
-          toolCalls: [{ id: "call-1", name: "lookup_order", arguments: `{"id":"A-1"}` }],
-          finishReason: "tool_calls" as const,
-          provider: "acme",
-          model: request.model,
-          usage: Usage.make({ inputTokens: 100, outputTokens: 10 })
-        }
-    )
-})
-
-const pricing = Layer.succeed(Pricing.Pricing, { price: (_p, _m, u) => u.inputTokens * 1e-6 + u.outputTokens * 2e-6 })
-
-const writer = (name: string) =>
-  Agent.llm({
-    name,
-    instructions: "Answer from the order system.",
-    tools: [{ name: "lookup_order", description: "Looks an order up.", parameters: Schema.Struct({ id: Schema.String }), handler: ({ id }) => Effect.succeed({ id, ships: "Tuesday" }) }]
-  })
-
-/** A router-like pattern agent (core only: pattern span, pattern path, one step calling the writer). */
-const supportPattern = (name: string, writerName: string) =>
-  Agent.make({
-    name,
-    kind: "router",
-    execute: (input) =>
-      AgentRuntime.call(writerName, input).pipe(
-        Effect.withSpan(`step ${name}.answer`, { attributes: { "aixfx.step.name": "answer", "aixfx.pattern.name": name } }),
-        CallContext.withPattern(name),
-        Effect.withSpan(`pattern.router ${name}`, {
-          attributes: { "aixfx.pattern.kind": "router", "aixfx.pattern.name": name, "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name }
-        })
-      )
-  })
-
-/** workflow orders → support pattern → step → writer agent → chat, tool, chat. */
-const run = (names = { support: "support", writer: "writer" }, prompt = PROMPT) =>
-  Effect.gen(function* () {
-    yield* AgentRuntime.register(writer(names.writer))
-    yield* AgentRuntime.register(supportPattern(names.support, names.writer))
-    return yield* AgentRuntime.call(names.support, Message.make(prompt)).pipe(Workflow.run("orders", { sessionId: "s-42", userId: "u-7" }))
-  }).pipe(
-    Effect.provide(LocalRuntime.layer()),
-    Effect.provideService(LanguageModel.LanguageModel, orderModel),
-    Effect.provide(pricing)
-  )
+import { run } from "./fixtures/telemetryRun.js"
 
 /** The run's expected tree, child → parent. */
 const EXPECTED_PARENTS: ReadonlyArray<readonly [string, string | undefined]> = [
