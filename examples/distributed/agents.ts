@@ -3,6 +3,7 @@
  * the project manager and the code reviewer, the "making" node the people who do the work.
  */
 import { Agent, type LanguageModel, Message } from "@aixfx/core"
+import { Rag } from "@aixfx/patterns"
 
 const planner = Agent.llm({
   name: "manager",
@@ -36,9 +37,27 @@ const reviewer = Agent.llm({
 
 const worker = (name: string, instructions: string) => Agent.llm({ name, instructions })
 
+const classifier = Agent.llm({
+  name: "classifier",
+  role: "labels requests",
+  instructions: "Classify the request as code or docs. Reply with the label only."
+})
+const answerer = worker("answerer", "Answer the question using only the context given.")
+
+/** The team handbook, searched by keyword on the "making" node. */
+const handbook = Rag.inMemoryRetriever({
+  name: "handbook",
+  documents: [
+    { id: "export", text: "The CSV export includes the date, customer, amount and status columns." },
+    { id: "excel", text: "Exported files use UTF-8 with a byte order mark so that Excel opens them correctly." },
+    { id: "streaming", text: "The export endpoint streams rows so that large reports do not run out of memory." }
+  ]
+})
+
 export const nodes: Readonly<Record<"planning" | "making", ReadonlyArray<Agent.Agent<LanguageModel.LanguageModel>>>> = {
-  planning: [manager, reviewer],
+  planning: [manager, reviewer, classifier, answerer],
   making: [
+    handbook as Agent.Agent<LanguageModel.LanguageModel>,
     worker("researcher", "You research what users need. Answer from the brief."),
     worker("backend-dev", "You build server endpoints. Answer from the brief."),
     worker("frontend-dev", "You build the user interface. Answer from the brief."),

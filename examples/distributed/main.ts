@@ -11,7 +11,7 @@ import { Hierarchical, Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
 import { isMain, runExample } from "../shared/run.js"
 import { nodes } from "./agents.js"
-import { startNode } from "./cluster.js"
+import { type RunningNode, startNode } from "./cluster.js"
 
 export const request =
   "Add CSV export to the reports page. Survey which report columns users need in the export. " +
@@ -26,24 +26,20 @@ The user guide explains how to export a report, which columns are included and h
 
 export const codingTask = "Write a TypeScript function that retries a failed async call with exponential backoff."
 
-export const distributed = Effect.scoped(
+/** Every agent name → the endpoint of the node that hosts it. */
+export const peersOf = (running: ReadonlyArray<RunningNode>): Record<string, string> =>
+  Object.fromEntries(running.flatMap((node) => nodes[node.name].map((agent) => [agent.name, node.endpoint] as const)))
+
+/** The two patterns of the example, run against the nodes that `peers` point to. */
+export const showcase = (peers: Record<string, string>) =>
   Effect.gen(function* () {
-    const [planning, making] = yield* Effect.all([startNode("planning"), startNode("making")], { concurrency: 2 })
-    yield* Console.log(`Node "planning" (pid ${planning.pid}) serves on ${planning.endpoint}`)
-    yield* Console.log(`Node "making" (pid ${making.pid}) serves on ${making.endpoint}\n`)
-
-    // Every agent name → the node that hosts it.
-    const peers = Object.fromEntries(
-      [planning, making].flatMap((node) => nodes[node.name].map((agent) => [agent.name, node.endpoint] as const))
-    )
     const runtime = DistributedRuntime.layer({ peers })
-
     const project = yield* Hierarchical.make({
       name: "csv-export-project",
       manager: "manager",
       teams: { research: ["researcher"], engineering: ["backend-dev", "frontend-dev"], docs: ["writer"] }
     }).execute(Message.make({ payload: request, metadata: { conversation: [{ role: "user", content: brief }] } })).pipe(Effect.provide(runtime))
-    const plan = project.metadata["trace"] as { assignments: ReadonlyArray<{ team: string; workers: ReadonlyArray<string> }> }
+    const plan = project.metadata["trace"] as { assignments: ReadonlyArray<{ team: string }> }
     yield* Console.log(`Hierarchical (manager on "planning", teams on "making")\nRequest: ${request}\nTeams assigned: ${plan.assignments.map((a) => a.team).join(", ")}\n\n${project.payload}\n`)
 
     const review = yield* Reflection.make({ name: "code-review-loop", generator: "coder", critic: "reviewer", maxIterations: 2 })
@@ -53,6 +49,15 @@ export const distributed = Effect.scoped(
     yield* Console.log(`Reflection (coder on "making", reviewer on "planning")\nScores: ${scores.join(", ")}\n\n${review.payload}\n`)
     yield* Console.log("The model calls ran on the nodes, so the cost ledger of this process below stays empty.")
     return { project, review }
+  })
+
+/** Starts both nodes as processes, runs the showcase on them, and stops them. */
+export const distributed = Effect.scoped(
+  Effect.gen(function* () {
+    const running = yield* Effect.all([startNode("planning"), startNode("making")], { concurrency: 2 })
+    for (const node of running) yield* Console.log(`Node "${node.name}" (pid ${node.pid}) serves on ${node.endpoint}`)
+    yield* Console.log("")
+    return yield* showcase(peersOf(running))
   })
 )
 
