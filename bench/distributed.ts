@@ -105,7 +105,7 @@ export const benchmark: Benchmark = {
   name: "distributed",
   run: async ({ quick }) => {
     const sequential = quick ? 200 : 3000
-    const concurrent = quick ? 1000 : 20000
+    const concurrent = quick ? 1000 : 10000
     const results: Array<{ readonly name: string; readonly figures: Figures }> = []
     for (const [mode, name, client] of [
       ["bare", "bare @grpc/grpc-js echo (baseline)", measureBare],
