@@ -86,9 +86,9 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
     const node = nodeOf(span)
     const failed = span.status.code === STATUS_ERROR ? 1 : 0
     // A runtime call and the execution right under it are one invocation: the call (it includes
-    // the wait and the timeout) stands for both.
+    // the wait and the timeout) stands for both. So is an agent executing a same-named agent inline.
     if (node?.kind === "agent" && span.name.startsWith("invoke_agent ") && parentAgent === node.name) {
-      for (const kid of kids) visit(kid, into, undefined)
+      for (const kid of kids) visit(kid, into, parentAgent)
       return
     }
     if (node === undefined) {
@@ -115,7 +115,7 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
       draft.costUsd = numberAttribute(span, "gen_ai.usage.cost")
       draft.unpricedCalls = span.attributes["aixfx.cost.unknown"] === true ? 1 : 0
     }
-    for (const kid of kids) visit(kid, draft.children, node.kind === "agent" && span.name.startsWith("agent.call ") ? node.name : undefined)
+    for (const kid of kids) visit(kid, draft.children, node.kind === "agent" ? node.name : undefined)
     for (const child of draft.children) {
       draft.usage = Usage.add(draft.usage, child.usage)
       draft.costUsd += child.costUsd
