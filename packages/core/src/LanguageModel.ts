@@ -211,6 +211,10 @@ export const make = (impl: Implementation): Service => {
         const startedAt = yield* Clock.currentTimeMillis
         yield* captureInput(resolved)
         const capture = yield* FiberRef.get(currentContentCapture)
+        // The stream's finalizers run outside the span's context: point them at the chat span.
+        const chatSpan = yield* Effect.option(Effect.currentSpan)
+        const inChatSpan = <A, E>(effect: Effect.Effect<A, E>) =>
+          Option.match(chatSpan, { onNone: () => effect, onSome: (span) => Effect.withParentSpan(effect, span) })
         // What arrived so far, so a stream cut mid-way still records the usage it reported.
         const finish = yield* Ref.make<Option.Option<Extract<StreamPart, { _tag: "Finish" }>>>(Option.none())
         // The answer so far, kept only when content capture is on.
@@ -241,8 +245,8 @@ export const make = (impl: Implementation): Service => {
               capture.enabled ? keep(part) : Effect.void
             )
           ),
-          Stream.tapError((error) => Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), settleOnce(error))),
-          Stream.onDone(() => settleOnce())
+          Stream.tapError((error) => inChatSpan(Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), settleOnce(error)))),
+          Stream.onDone(() => inChatSpan(settleOnce()))
         )
       })
     ).pipe(Stream.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) }))

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Telemetry } from "@aixfx/core"
+import { LanguageModel, Telemetry, Usage } from "@aixfx/core"
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { ConfigProvider, Effect, Redacted } from "effect"
+import { ConfigProvider, Effect, Redacted, Stream } from "effect"
 import { type Collector, type ExportedSpan, startCollector } from "./fixtures/telemetryCollector.js"
 import { run } from "./fixtures/telemetryRun.js"
 
@@ -104,6 +104,30 @@ describe("Telemetry: the span tree of a run", () => {
       assertNowhere(spans, apiKey.slice(3))
       assertNowhere(spans, "hunter2")
     }).pipe(Effect.provide(Telemetry.layer({ memory: exporter, captureContent: { maxLength: 64 } })))
+  })
+
+  it.effect("a streamed call's span gets its usage when the stream ends, and its whole answer when capture is on", () => {
+    const exporter = new Telemetry.InMemorySpanExporter()
+    const streaming = LanguageModel.make({
+      provider: "acme",
+      defaultModel: "acme-1",
+      generate: () => Effect.die("not used"),
+      stream: (request) =>
+        Stream.fromIterable<LanguageModel.StreamPart>([
+          { _tag: "TextDelta", text: "Hel" },
+          { _tag: "TextDelta", text: "lo" },
+          { _tag: "Finish", finishReason: "stop", provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 3, outputTokens: 2 }) }
+        ])
+    })
+    return Effect.gen(function* () {
+      yield* Stream.runDrain(LanguageModel.stream({ messages: [{ role: "user", content: "Say hello" }] }))
+      const chat = exporter.getFinishedSpans().find((s) => s.name === "chat acme-1")!
+      assert.deepStrictEqual(JSON.parse(chat.attributes["gen_ai.output.messages"] as string), [
+        { role: "assistant", parts: [{ type: "text", content: "Hello" }], finish_reason: "stop" }
+      ])
+      assert.include(chat.attributes["gen_ai.input.messages"] as string, "Say hello")
+      assert.strictEqual(chat.attributes["gen_ai.usage.output_tokens"], 2)
+    }).pipe(Effect.provideService(LanguageModel.LanguageModel, streaming), Effect.provide(Telemetry.layer({ memory: exporter, captureContent: true })))
   })
 
   it.effect("the environment turns content capture on and names a half Langfuse key pair as the mistake", () =>
