@@ -9,7 +9,10 @@ import type {
   AgentError,
   AgentNotFound,
   InvalidAgentName,
-  RuntimeStopped
+  MessageTooLarge,
+  RuntimeStopped,
+  TransportError,
+  Unauthenticated
 } from "./AgentError.js"
 import type { Message } from "./Message.js"
 
@@ -29,6 +32,9 @@ export interface AgentInfo {
 
 export type RegisterError = InvalidAgentName | AgentAlreadyRegistered | RuntimeStopped | AgentError
 
+/** How `send` and `receive` can fail; the transport errors only when the mailbox is on another node. */
+export type MailboxError = AgentNotFound | InvalidAgentName | RuntimeStopped | TransportError | Unauthenticated | MessageTooLarge
+
 export interface Service {
   readonly kind: "local" | "distributed"
   /** Registers `agent` and runs its `start`; its requirements are provided here, once. */
@@ -44,9 +50,9 @@ export interface Service {
     options?: CallOptions
   ) => Effect.Effect<ReadonlyArray<Either.Either<Message, AgentError>>>
   /** Puts a message in an agent's mailbox; waits while the mailbox is full (backpressure). */
-  readonly send: (name: string, message: Message) => Effect.Effect<void, AgentNotFound | InvalidAgentName | RuntimeStopped>
+  readonly send: (name: string, message: Message) => Effect.Effect<void, MailboxError>
   /** Takes the next message from an agent's mailbox; waits while it is empty. */
-  readonly receive: (name: string) => Effect.Effect<Message, AgentNotFound | InvalidAgentName | RuntimeStopped>
+  readonly receive: (name: string) => Effect.Effect<Message, MailboxError>
   readonly list: Effect.Effect<ReadonlyArray<AgentInfo>>
   /** Whether the named agent is registered and ready. */
   readonly ready: (name: string) => Effect.Effect<boolean>

@@ -28,7 +28,7 @@ import {
 import { validateName } from "./Agent.js"
 import * as CallContext from "./CallContext.js"
 import { type AgentError, AgentNotFound, CallTimeout, RuntimeStopped } from "./AgentError.js"
-import { AgentRuntime, type AgentInfo, type CallOptions, type Service } from "./AgentRuntime.js"
+import { AgentRuntime, type AgentInfo, type CallOptions, type MailboxError, type Service } from "./AgentRuntime.js"
 import * as Grpc from "./internal/grpc/client.js"
 import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
@@ -138,6 +138,19 @@ const channelCredentials = (tls: TlsOptions | undefined): grpc.ChannelCredential
   tls === undefined
     ? grpc.credentials.createInsecure()
     : grpc.credentials.createSsl(asBuffer(tls.ca), asBuffer(tls.key), asBuffer(tls.cert))
+
+const mailboxTags: ReadonlySet<string> = new Set<MailboxError["_tag"]>([
+  "AgentNotFound",
+  "InvalidAgentName",
+  "RuntimeStopped",
+  "TransportError",
+  "Unauthenticated",
+  "MessageTooLarge"
+])
+
+/** A remote mailbox fails only as a local one would, or in transport; anything else is a defect. */
+const mailboxErrors = <A>(effect: Effect.Effect<A, AgentError>): Effect.Effect<A, MailboxError> =>
+  Effect.catchAll(effect, (error) => (mailboxTags.has(error._tag) ? Effect.fail(error as MailboxError) : Effect.die(error)))
 
 interface Built {
   readonly runtime: Service
@@ -270,18 +283,18 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
       send: (name, message) =>
         localNames.has(name)
           ? local.send(name, message)
-          : remote(name, (endpoints) =>
+          : mailboxErrors(remote(name, (endpoints) =>
             Effect.asVoid(peers.unary(endpoints, "Send", { agent: name, message: messageToProto(message) }, { agent: name, timeoutMs: undefined }))
-          ) as Effect.Effect<void, AgentNotFound | RuntimeStopped>,
+          )),
       receive: (name) =>
         localNames.has(name)
           ? local.receive(name)
-          : remote(name, (endpoints) =>
+          : mailboxErrors(remote(name, (endpoints) =>
             Effect.map(
               peers.unary<{ message: ProtoMessage }>(endpoints, "Receive", { agent: name }, { agent: name, timeoutMs: undefined }),
               (response) => messageFromProto(response.message)
             )
-          ) as Effect.Effect<Message, AgentNotFound | RuntimeStopped>,
+          )),
       list,
       ready: (name) => {
         if (localNames.has(name)) return local.ready(name)

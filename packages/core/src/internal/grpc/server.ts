@@ -56,6 +56,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     let shuttingDown = false
     const server = new grpc.Server(options.channelOptions)
 
+    // The bound address (the real port when 0 was asked for), set once the server is bound.
+    let endpoint = options.listen
     const expected = options.token === undefined ? undefined : Buffer.from(`Bearer ${Redacted.value(options.token)}`)
     /** The bearer token check; nothing else runs for a call that fails it. */
     const authenticate = (metadata: grpc.Metadata): AgentError | undefined => {
@@ -64,10 +66,10 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       const givenBytes = Buffer.from(typeof given === "string" ? given : "")
       if (givenBytes.length === expected.length && timingSafeEqual(givenBytes, expected)) return undefined
       return new Unauthenticated({
-        endpoint: options.listen,
+        endpoint,
         message: given === undefined
-          ? `The agent node at ${options.listen} requires a bearer token (metadata "authorization: Bearer <token>")`
-          : `The bearer token sent to the agent node at ${options.listen} is not valid`
+          ? `The agent node at ${endpoint} requires a bearer token (metadata "authorization: Bearer <token>")`
+          : `The bearer token sent to the agent node at ${endpoint} is not valid`
       })
     }
 
@@ -160,7 +162,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     server.addService(healthService, healthHandlers)
     const port = yield* bind(server, options.listen, options.credentials)
     const host = options.listen.slice(0, options.listen.lastIndexOf(":"))
-    const endpoint = `${host}:${port}`
+    endpoint = `${host}:${port}`
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
