@@ -174,7 +174,7 @@ const assertLangfuseRun = (langfuse: Collector, publicKey: string, secretKey: st
 }
 
 describe("Telemetry: exporters", () => {
-  it.scoped("Langfuse (basic auth, generations with usage and cost under their agent) and an OTLP collector receive the same run", () =>
+  it.scoped("Langfuse (basic auth, generations with usage and cost under their agent) and an OTLP collector (traces and metrics) receive the same run", () =>
     Effect.gen(function* () {
       const langfuse = yield* startCollector
       const otlp = yield* startCollector
@@ -184,7 +184,7 @@ describe("Telemetry: exporters", () => {
         Effect.provide(
           Telemetry.layer({
             serviceName: "orders-service",
-            otlp: { url: `${otlp.url}/v1/traces`, headers: { authorization: Redacted.make("Bearer collector-token") } },
+            otlp: { url: `${otlp.url}/v1/traces`, metricsUrl: `${otlp.url}/v1/metrics`, headers: { authorization: Redacted.make("Bearer collector-token") } },
             langfuse: { publicKey, secretKey: Redacted.make(secretKey), baseUrl: langfuse.url }
           })
         )
@@ -197,6 +197,11 @@ describe("Telemetry: exporters", () => {
       const ids = (spans: ReadonlyArray<ExportedSpan>) => spans.map((s) => s.spanId).sort()
       assert.deepStrictEqual(ids(collected), ids(langfuse.spans(LANGFUSE_PATH)), "the same spans in both")
       assert.strictEqual(new Set(collected.map((s) => s.traceId)).size, 1, "one trace per run")
+      // The metric reader exported once more at shutdown.
+      const metrics = otlp.requests.filter((r) => r.path === "/v1/metrics").map((r) => r.body).join("")
+      for (const name of ["aixfx.model.calls", "aixfx.model.cost", "gen_ai.client.operation.duration", "aixfx.agent.calls", "aixfx.pattern.runs"]) {
+        assert.include(metrics, `"${name}"`)
+      }
     }))
 
   it.effect("metrics: model calls, tokens, cost and latency by agent, model and pattern; agent and pattern runs", () => {
