@@ -120,13 +120,15 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
   it.scoped("ExecuteStream delivers progress and tokens, then the reply", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
-      const context = yield* Layer.build(DistributedRuntime.layer({ peers: { stream: a.endpoint } }))
+      const context = yield* Layer.build(DistributedRuntime.layer({ peers: { stream: a.endpoint, failing: a.endpoint } }))
       const node = Context.get(context, DistributedRuntime.Node)
       const events = Chunk.toReadonlyArray(yield* Stream.runCollect(node.executeStream("stream", Message.make("two words"))))
       assert.deepStrictEqual(
         events.map((e) => (e._tag === "Progress" ? `progress:${e.stage}` : e._tag === "Token" ? `token:${e.text}` : `result:${e.message.payload}`)),
         ["progress:started", "progress:thinking", "token:two ", "token:words ", "result:a: two words"]
       )
+      const failed = yield* Effect.flip(Stream.runCollect(node.executeStream("failing", Message.make("x"))))
+      assert.instanceOf(failed, AgentFailed)
     }))
 
   it.scoped("a node killed mid-call gives a typed error at once; restarted on its port, it serves again", () =>

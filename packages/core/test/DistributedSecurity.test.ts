@@ -137,6 +137,22 @@ describe("DistributedRuntime lifecycle", () => {
       assert.instanceOf(yield* Effect.flip(caller.call("work", Message.make("x"))), TransportError)
     }))
 
+  it.scopedLive("health reflects an agent's readiness, and an unknown agent is not ready", () =>
+    Effect.gen(function* () {
+      const ready = yield* Ref.make(false)
+      const context = yield* Layer.build(DistributedRuntime.layer({ listen: "127.0.0.1:0" }))
+      yield* Context.get(context, AgentRuntime.AgentRuntime).register(
+        Agent.make({ name: "warming", execute: (m) => Effect.succeed(m), ready: Ref.get(ready) })
+      )
+      const caller = yield* callerTo(Context.get(context, DistributedRuntime.Node).endpoint!)
+      assert.isFalse(yield* caller.ready("warming"))
+      yield* Ref.set(ready, true)
+      assert.isTrue(yield* caller.ready("warming"))
+      assert.isFalse(yield* caller.ready("nobody"))
+      const listed = yield* caller.list
+      assert.deepStrictEqual(listed.map((a) => [a.name, a.ready]), [["warming", true]])
+    }))
+
   it.scopedLive("past the grace period, calls in flight are cancelled with RuntimeStopped", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
