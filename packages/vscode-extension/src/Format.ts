@@ -9,7 +9,13 @@ export const formatDuration = (ms: number): string => {
   return `${minutes} m ${String(seconds).padStart(2, "0")} s`
 }
 
-/** Cents for large amounts, four decimals for the fractions of a cent a single call costs. */
-export const formatCost = (usd: number): string => (usd >= 1 ? `$${usd.toFixed(2)}` : `$${usd.toFixed(4)}`)
+/** Cents from a dollar up, four decimals below, two significant digits for the tiny cost of one small call. */
+export const formatCost = (usd: number): string => {
+  if (usd === 0) return "$0"
+  if (usd >= 1) return `$${usd.toFixed(2)}`
+  if (usd >= 0.01) return `$${usd.toFixed(4)}`
+  if (usd >= 0.000001) return `$${usd.toPrecision(2)}`
+  return "<$0.000001"
+}
 
 export const formatTokens = (tokens: number): string => `${tokens.toLocaleString("en-US")} tok`

@@ -19,13 +19,8 @@ export class TraceView implements vscode.TreeDataProvider<TraceNode> {
   }
 
   getTreeItem(node: TraceNode): vscode.TreeItem {
-    // Open down to agents, so a finished run shows its shape at a glance.
-    const state =
-      node.children.length === 0
-        ? vscode.TreeItemCollapsibleState.None
-        : node.kind === "agent" || node.kind === "model" || node.kind === "tool"
-          ? vscode.TreeItemCollapsibleState.Collapsed
-          : vscode.TreeItemCollapsibleState.Expanded
+    // Open, so a run shows its whole shape at a glance.
+    const state = node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded
     return treeItem(traceNodeView(node), node.key, state, `span.${node.kind}`)
   }
 

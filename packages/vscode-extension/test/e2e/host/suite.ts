@@ -1,0 +1,140 @@
+/**
+ * The extension's tests inside a real VS Code extension host (code-server's smoke-test driver
+ * loads this module and calls `run`). They drive the installed extension through its commands
+ * and read its state through the API `activate` returns.
+ */
+import assert from "node:assert/strict"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as vscode from "vscode"
+import type { AixfxApi } from "../../../src/vscode/extension.js"
+
+const EXTENSION_ID = "aixfx.aixfx-vscode"
+
+const waitFor = async <A>(what: string, probe: () => A | undefined, timeoutMs = 30_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+const tests: Array<readonly [string, (api: AixfxApi) => Promise<void>]> = []
+const test = (name: string, body: (api: AixfxApi) => Promise<void>) => tests.push([name, body])
+
+test("activates with its receiver on 127.0.0.1", async (api) => {
+  assert.match(api.receiverEndpoint() ?? "", /^http:\/\/127\.0\.0\.1:\d+$/)
+})
+
+test("contributes its commands", async () => {
+  const commands = new Set(await vscode.commands.getCommands(true))
+  for (const command of ["runWorkflow", "stopRun", "openTimeline", "exportTrace", "importTrace", "clearRuns"]) assert.ok(commands.has(`aixfx.${command}`), command)
+})
+
+test("finds the workflows by convention", async (api) => {
+  const names = (await waitFor("workflows", () => (api.workflows().length >= 2 ? api.workflows() : undefined))).map((workflow) => workflow.name)
+  assert.deepEqual([...names].sort(), ["demo", "slow"])
+})
+
+let demoRun: string | undefined
+
+test("runs a workflow and receives its trace: pattern, agents, cost", async (api) => {
+  const demo = api.workflows().find((workflow) => workflow.name === "demo")
+  const runId = await vscode.commands.executeCommand<string>("aixfx.runWorkflow", demo)
+  assert.ok(runId !== undefined)
+  demoRun = runId
+  assert.equal(api.selectedRunId(), runId)
+  const run = await waitFor("the demo run to finish", () => api.runs().find((r) => r.id === runId && r.status !== "running"))
+  assert.equal(run.status, "succeeded")
+  assert.equal(run.exitCode, 0)
+  const tree = api.tree(runId)
+  assert.equal(tree.roots.length, 1)
+  const workflow = tree.roots[0]!
+  assert.equal(workflow.kind, "workflow")
+  const router = workflow.children[0]!
+  assert.equal(router.kind, "pattern")
+  assert.equal(router.span.attributes["aixfx.router.route"], "billing")
+  const agents = [...tree.byKey.values()].filter((node) => node.kind === "agent").map((node) => node.span.name)
+  assert.deepEqual(agents.sort(), ["agent.call billing", "invoke_agent billing"])
+  assert.ok(Math.abs((workflow.usage.costUsd ?? 0) - 0.003424) < 1e-9, `cost ${workflow.usage.costUsd}`)
+  assert.equal(workflow.usage.modelCalls, 2)
+})
+
+test("gives spans from any OpenTelemetry program a run per trace id", async (api) => {
+  const traceId = randomBytes(16).toString("hex")
+  const now = BigInt(Date.now()) * 1_000_000n
+  const response = await fetch(`${api.receiverEndpoint()}/v1/traces`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: randomBytes(8).toString("hex"), name: "external job", startTimeUnixNano: String(now), endTimeUnixNano: String(now + 5_000_000n) }] }] }]
+    })
+  })
+  assert.equal(response.status, 200)
+  const run = await waitFor("the external run", () => api.runs().find((r) => r.id === `trace-${traceId}`))
+  assert.equal(run.label, "external job")
+  assert.equal((await fetch(`${api.receiverEndpoint()}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" })).status, 400)
+})
+
+test("exports a trace and imports it back", async (api) => {
+  assert.ok(demoRun !== undefined, "needs the demo run")
+  const file = vscode.Uri.file(join(mkdtempSync(join(tmpdir(), "aixfx-export-")), "demo.trace.json"))
+  await vscode.commands.executeCommand("aixfx.exportTrace", demoRun, file)
+  assert.ok(existsSync(file.fsPath))
+  const saved = JSON.parse(readFileSync(file.fsPath, "utf8"))
+  assert.equal(saved.aixfx.run.label, "demo")
+  const imported = await vscode.commands.executeCommand<string>("aixfx.importTrace", file)
+  assert.ok(imported !== undefined)
+  const run = api.runs().find((r) => r.id === imported)
+  assert.equal(run?.status, "imported")
+  assert.equal(api.tree(imported).byKey.size, api.tree(demoRun).byKey.size)
+  assert.equal(api.tree(imported).roots[0]!.usage.costUsd, api.tree(demoRun).roots[0]!.usage.costUsd)
+})
+
+test("opens the timeline webview", async () => {
+  await vscode.commands.executeCommand("aixfx.openTimeline", demoRun)
+  await waitFor("the timeline tab", () =>
+    vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith("aixfx.timeline"))
+  )
+})
+
+test("stops a run", async (api) => {
+  const slow = api.workflows().find((workflow) => workflow.name === "slow")
+  const runId = await vscode.commands.executeCommand<string>("aixfx.runWorkflow", slow)
+  assert.ok(runId !== undefined)
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  assert.equal(api.runs().find((r) => r.id === runId)?.status, "running")
+  await vscode.commands.executeCommand("aixfx.stopRun", runId)
+  const run = await waitFor("the slow run to stop", () => api.runs().find((r) => r.id === runId && r.status !== "running"), 10_000)
+  assert.equal(run.status, "stopped")
+})
+
+test("clears finished runs", async (api) => {
+  await vscode.commands.executeCommand("aixfx.clearRuns")
+  assert.deepEqual(
+    api.runs().filter((run) => run.status !== "running"),
+    []
+  )
+})
+
+export const run = async (): Promise<void> => {
+  const extension = vscode.extensions.getExtension<AixfxApi>(EXTENSION_ID)
+  assert.ok(extension !== undefined, `${EXTENSION_ID} is not installed`)
+  const api = await extension.activate()
+  let failed = 0
+  for (const [name, body] of tests) {
+    try {
+      await body(api)
+      console.log(`[host] PASS ${name}`)
+    } catch (error) {
+      failed++
+      console.log(`[host] FAIL ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    }
+  }
+  console.log(`[host] ${tests.length - failed} passed, ${failed} failed`)
+  if (failed > 0) throw new Error(`${failed} extension-host tests failed`)
+}
