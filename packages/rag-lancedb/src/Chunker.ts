@@ -106,6 +106,12 @@ export const chunk = (text: string, options: Options = {}): ReadonlyArray<Chunk>
   const out: Array<Chunk> = []
   for (const section of sections(text)) {
     const prefix = section.heading.length === 0 ? "" : `${section.heading}\n\n`
+    // Most sections fit whole: one count, no splitting.
+    const whole = Tokenizer.countTokens(prefix + section.body)
+    if (whole <= maxTokens) {
+      out.push({ index: out.length, text: prefix + section.body, heading: section.heading, tokens: whole })
+      continue
+    }
     const budget = Math.max(16, maxTokens - Tokenizer.countTokens(prefix))
     let current: Array<Unit> = []
     let size = 0

@@ -27,7 +27,11 @@ export interface Options {
   readonly table: string
   /** Create the table when it does not exist (default true); false opens read-only-style and searches fail with `TableNotFound`. */
   readonly create?: boolean
-  /** Rows from which an IVF_PQ vector index pays off (default 10,000). */
+  /**
+   * Rows from which an IVF_PQ vector index is built (default 10,000). Exact search reads every
+   * vector per query, which grows to tens of milliseconds around there; training the index costs
+   * seconds to tens of seconds once per (re)build (see bench/RESULTS.md).
+   */
   readonly vectorIndexMinRows?: number
   /** Rebuild an index once unindexed rows exceed this fraction of indexed ones (default 0.25). */
   readonly rebuildGrowth?: number
@@ -61,7 +65,7 @@ export interface SearchOptions {
 export interface SearchResult {
   readonly id: string
   readonly text: string
-  /** vector: cosine similarity (1 − distance); fts: BM25; hybrid: reciprocal-rank-fusion score. Higher is better. */
+  /** vector: cosine similarity (1 − distance); fts: BM25; hybrid: reciprocal-rank-fusion score Σ 1/(60 + rank). Higher is better. */
   readonly score: number
   readonly source: string
   readonly chunkIndex: number
@@ -116,16 +120,32 @@ const schemaFor = (dimensions: number) =>
     new arrow.Field("metadata", new arrow.Utf8(), false)
   ])
 
-const toRecord = (row: Row) => ({
-  id: row.id,
-  text: row.text,
-  vector: row.vector,
-  source: row.source,
-  chunk_index: row.chunkIndex,
-  heading: row.heading,
-  content_hash: row.contentHash,
-  metadata: JSON.stringify(row.metadata)
-})
+/**
+ * Rows as one Arrow record batch, vectors copied into a single Float32 buffer: several times faster
+ * for LanceDB to take than plain objects, which it converts value by value.
+ */
+const toArrow = (schema: arrow.Schema, rows: ReadonlyArray<Row>, dimensions: number): arrow.Table => {
+  const length = rows.length
+  const vectors = new Float32Array(length * dimensions)
+  rows.forEach((row, i) => vectors.set(row.vector, i * dimensions))
+  const strings = (pick: (row: Row) => string) => arrow.vectorFromArray(rows.map(pick), new arrow.Utf8()).data[0]!
+  const children = [
+    strings((r) => r.id),
+    strings((r) => r.text),
+    arrow.makeData({
+      type: schema.fields[2]!.type as arrow.FixedSizeList<arrow.Float32>,
+      length,
+      nullCount: 0,
+      child: arrow.makeData({ type: new arrow.Float32(), length: length * dimensions, nullCount: 0, data: vectors })
+    }),
+    strings((r) => r.source),
+    arrow.makeData({ type: new arrow.Int32(), length, nullCount: 0, data: Int32Array.from(rows, (r) => r.chunkIndex) }),
+    strings((r) => r.heading),
+    strings((r) => r.contentHash),
+    strings((r) => JSON.stringify(r.metadata))
+  ]
+  return new arrow.Table([new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children }))])
+}
 
 const parseMetadata = (json: unknown): Json.JsonObject => {
   try {
@@ -141,7 +161,22 @@ const VECTOR_COLUMN = "vector"
 /** IVF probes and re-ranking with full vectors: recall close to exact search at a few ms more. */
 const NPROBES = 20
 const REFINE_FACTOR = 5
-/** Per-field candidates fetched before the hybrid fusion, as a multiple of topK. */
+/** RRF's damping constant (60, as in Cormack et al. 2009 and LanceDB's RRFReranker). */
+const RRF_K = 60
+
+/** Reciprocal rank fusion: each result scores Σ 1 / (RRF_K + rank) over the lists it appears in. */
+const reciprocalRankFusion = (lists: ReadonlyArray<ReadonlyArray<SearchResult>>): ReadonlyArray<SearchResult> => {
+  const fused = new Map<string, SearchResult>()
+  for (const list of lists) {
+    list.forEach((result, rank) => {
+      const score = 1 / (RRF_K + rank + 1) + (fused.get(result.id)?.score ?? 0)
+      fused.set(result.id, { ...result, score })
+    })
+  }
+  return [...fused.values()].sort((a, b) => b.score - a.score)
+}
+
+/** Per-search candidates fetched before the hybrid fusion, as a multiple of topK. */
 const HYBRID_FANOUT = 4
 
 /** Opens (or creates) the table; fails with `DimensionMismatch` when it holds vectors of another size than the embedder's. */
@@ -184,15 +219,15 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
           )
         : undefined
     if (table !== undefined) {
-      const schema = yield* opened("schema", () => table.schema())
-      const field = schema.fields.find((f) => f.name === VECTOR_COLUMN)
+      const stored = yield* opened("schema", () => table.schema())
+      const field = stored.fields.find((f) => f.name === VECTOR_COLUMN)
       const tableDimensions = field !== undefined && arrow.DataType.isFixedSizeList(field.type) ? field.type.listSize : -1
       if (tableDimensions !== embedder.dimensions) {
         return yield* Effect.fail(DimensionMismatch.of({ table: name, uri, tableDimensions, embedder: embedder.name, embedderDimensions: embedder.dimensions }))
       }
     }
+    const schema = schemaFor(embedder.dimensions)
     const writes = yield* Effect.makeSemaphore(1)
-    const rrf = yield* opened("RRFReranker.create", () => lancedb.rerankers.RRFReranker.create())
     const present = table === undefined ? Effect.fail(TableNotFound.of(name, uri)) : Effect.succeed(table)
 
     let ftsReady = table !== undefined && (yield* indexStats(table, FTS_COLUMN).pipe(Effect.orElseSucceed(() => undefined))) !== undefined
@@ -221,15 +256,15 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
         if (wrong !== undefined) {
           return yield* Effect.fail(DimensionMismatch.of({ table: name, uri, tableDimensions: embedder.dimensions, embedder: embedder.name, embedderDimensions: wrong.vector.length }))
         }
-        const fresh = rows.filter((r) => !existing.has(r.source)).map(toRecord)
-        const changed = rows.filter((r) => existing.has(r.source)).map(toRecord)
+        const fresh = rows.filter((r) => !existing.has(r.source))
+        const changed = rows.filter((r) => existing.has(r.source))
         let removed = 0
-        if (fresh.length > 0) yield* attempt("add", () => t.add(fresh))
+        if (fresh.length > 0) yield* attempt("add", () => t.add(toArrow(schema, fresh, embedder.dimensions)))
         if (existing.size > 0) {
           // One commit: matching ids are overwritten, new ones inserted, the sources' leftover chunks deleted.
           const where = `source IN (${[...existing].map(sqlString).join(", ")})`
           const result = yield* attempt("mergeInsert", () =>
-            t.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where }).execute(changed)
+            t.mergeInsert("id").whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where }).execute(toArrow(schema, changed, embedder.dimensions))
           )
           removed = result.numDeletedRows
         }
@@ -281,31 +316,29 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
           if (report.rows === 0) return []
         }
         const vector = mode === "fts" ? undefined : (yield* embedder.embed([query]))[0]!
-        const raw = yield* attempt(`${mode} search`, () => {
-          const filtered = <Q extends lancedb.Query | lancedb.VectorQuery>(q: Q): Q => (where === undefined ? q : (q.where(where) as Q))
-          if (mode === "vector") return filtered(t.vectorSearch(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR)).limit(topK).toArray()
-          if (mode === "fts") return filtered(t.query().fullTextSearch(query, { columns: FTS_COLUMN })).limit(topK).toArray()
-          return filtered(
-            t.query().fullTextSearch(query, { columns: FTS_COLUMN }).nearestTo(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR).rerank(rrf)
+        const filtered = <Q extends lancedb.Query | lancedb.VectorQuery>(q: Q): Q => (where === undefined ? q : (q.where(where) as Q))
+        const rows = (q: lancedb.Query | lancedb.VectorQuery, score: (r: Record<string, unknown>) => number) =>
+          q.toArray().then((raw: ReadonlyArray<Record<string, unknown>>) =>
+            raw
+              .map((r): SearchResult => ({
+                id: String(r["id"]),
+                text: String(r["text"]),
+                score: score(r),
+                source: String(r["source"]),
+                chunkIndex: Number(r["chunk_index"]),
+                heading: String(r["heading"]),
+                metadata: parseMetadata(r["metadata"])
+              }))
+              .filter((r) => Number.isFinite(r.score) && matches(searchOptions.filter, r.metadata))
           )
-            .limit(topK * HYBRID_FANOUT)
-            .toArray()
-        })
-        const score = (r: Record<string, unknown>): number =>
-          mode === "vector" ? 1 - Number(r["_distance"]) : mode === "fts" ? Number(r["_score"]) : Number(r["_relevance_score"])
-        return (raw as ReadonlyArray<Record<string, unknown>>)
-          .map((r): SearchResult => ({
-            id: String(r["id"]),
-            text: String(r["text"]),
-            score: score(r),
-            source: String(r["source"]),
-            chunkIndex: Number(r["chunk_index"]),
-            heading: String(r["heading"]),
-            metadata: parseMetadata(r["metadata"])
-          }))
-          .filter((r) => Number.isFinite(r.score) && matches(searchOptions.filter, r.metadata))
-          .sort((a, b) => b.score - a.score)
-          .slice(0, topK)
+        const byVector = (limit: number) =>
+          rows(filtered(t.vectorSearch(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR)).limit(limit), (r) => 1 - Number(r["_distance"]))
+        const byText = (limit: number) => rows(filtered(t.query().fullTextSearch(query, { columns: FTS_COLUMN })).limit(limit), (r) => Number(r["_score"]))
+        if (mode === "vector") return yield* attempt("vector search", () => byVector(topK))
+        if (mode === "fts") return yield* attempt("full-text search", () => byText(topK))
+        // Both searches side by side, fused here: LanceDB's own hybrid query took ~10× as long (bench/rag.ts).
+        const [vectorHits, textHits] = yield* attempt("hybrid search", () => Promise.all([byVector(topK * HYBRID_FANOUT), byText(topK * HYBRID_FANOUT)]))
+        return reciprocalRankFusion([vectorHits, textHits]).slice(0, topK)
       }).pipe(
         Effect.withSpan("LanceDbStore.search", {
           attributes: { "aixfx.rag.table": name, "aixfx.rag.mode": searchOptions.mode ?? "hybrid", "aixfx.rag.top_k": searchOptions.topK ?? 5 }
