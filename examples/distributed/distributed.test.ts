@@ -1,6 +1,7 @@
 /**
- * The distributed example, and the patterns that have landed (RAG, Reflection, Hierarchical) run with its agents spread over the
- * example's two node processes (this process hosts no agent: every step crosses gRPC).
+ * The distributed example, and the patterns that have landed (RAG, Reflection, Hierarchical) run
+ * with their agents spread over the example's two node processes (this process hosts no agent:
+ * every step crosses gRPC).
  */
 import { type AgentRuntime, DistributedRuntime, Message } from "@aixfx/core"
 import { Hierarchical, Rag } from "@aixfx/patterns"
