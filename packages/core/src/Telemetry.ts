@@ -21,7 +21,7 @@ import {
   SimpleSpanProcessor,
   type SpanProcessor
 } from "@opentelemetry/sdk-trace-base"
-import { Config, type ConfigError, Effect, FiberRef, Layer, Option, Redacted } from "effect"
+import { Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { DEFAULT_MAX_LENGTH, type ContentCaptureOptions, currentContentCapture } from "./internal/telemetryContent.js"
 import { RunMetricsProcessor } from "./internal/telemetryMetrics.js"
 
@@ -196,6 +196,3 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
  * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`).
  */
 export const layerFromEnv: Layer.Layer<never, ConfigError.ConfigError> = Layer.unwrapEffect(Effect.map(optionsFromEnv, layer))
-
-/** The content-capture setting in effect. */
-export const contentCapture: Effect.Effect<ContentCaptureOptions> = FiberRef.get(currentContentCapture)
