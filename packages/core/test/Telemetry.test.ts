@@ -194,6 +194,8 @@ describe("Telemetry: exporters", () => {
       const collected = otlp.spans("/v1/traces")
       assertRunTree(collected.map(toSpanLike))
       assert.strictEqual(otlp.requests[0]!.headers.authorization, "Bearer collector-token")
+      // Content capture is off by default: the prompt is in no exported span.
+      for (const request of [...otlp.requests, ...langfuse.requests]) assert.notInclude(request.body, "pineapple")
       const ids = (spans: ReadonlyArray<ExportedSpan>) => spans.map((s) => s.spanId).sort()
       assert.deepStrictEqual(ids(collected), ids(langfuse.spans(LANGFUSE_PATH)), "the same spans in both")
       assert.strictEqual(new Set(collected.map((s) => s.traceId)).size, 1, "one trace per run")
