@@ -1,25 +1,25 @@
 /**
  * The retriever agent the RAG pattern calls: the input payload is the query, `metadata.topK` how many
  * documents to return and `metadata.filter` an optional filter (see `LanceDbStore.Filter`). It replies
- * with JSON `{ "documents": [{ id, text, score, metadata }] }`, best first; every failure is core's
+ * with JSON `{ "documents": [{ id, text, score, metadata }] }`, best first (the pattern's
+ * `Rag.RetrievalResult`); every failure is core's
  * `RetrievalFailed` naming the retriever.
  */
 import { Agent, Json, Message, RetrievalFailed } from "@aixfx/core"
 import { Effect, Schema } from "effect"
 import type * as LanceDbStore from "./LanceDbStore.js"
 
-export const RetrievedDocument = Schema.Struct({
-  id: Schema.String,
-  text: Schema.String,
-  score: Schema.Number,
-  /** `source`, `chunkIndex`, `heading` and the document's own metadata. */
-  metadata: Json.JsonObject
-})
-export type RetrievedDocument = typeof RetrievedDocument.Type
-
-/** The reply payload; decode it with `Message.decodePayload(Retriever.Reply)`. */
-export const Reply = Schema.Struct({ documents: Schema.Array(RetrievedDocument) })
-export type Reply = typeof Reply.Type
+/**
+ * A document in the reply; `metadata` holds `source`, `chunkIndex`, `heading` and the document's own
+ * metadata. The contract's Schemas live with the pattern: decode a reply with
+ * `Message.decodePayload(Rag.RetrievalResult)` from `@aixfx/patterns`.
+ */
+export interface RetrievedDocument {
+  readonly id: string
+  readonly text: string
+  readonly score: number
+  readonly metadata: Json.JsonObject
+}
 
 export interface Options {
   readonly name: string
@@ -62,7 +62,7 @@ export const agent = (options: Options): Agent.Agent => {
         yield* Effect.annotateCurrentSpan({ "aixfx.rag.mode": mode, "aixfx.rag.top_k": topK, "aixfx.rag.documents": documents.length })
         return Message.reply(input, {
           type: "json",
-          payload: JSON.stringify({ documents } satisfies Reply),
+          payload: JSON.stringify({ documents }),
           metadata: { retriever: options.name, mode, topK }
         })
       })

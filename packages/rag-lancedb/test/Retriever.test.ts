@@ -24,6 +24,15 @@ const withRetriever = <A, E>(table: string, create: boolean, use: Effect.Effect<
     return yield* use
   }).pipe(Effect.provide(Layer.merge(storeLayer(table, create), LocalRuntime.layer())), Effect.scoped)
 
+/** The reply's documents, checked field by field (the contract's Schema lives in @aixfx/patterns). */
+const documentsOf = (reply: Message.Message) => {
+  const { documents } = JSON.parse(reply.payload) as { documents: ReadonlyArray<Retriever.RetrievedDocument> }
+  for (const d of documents) {
+    assert.deepStrictEqual([typeof d.id, typeof d.text, typeof d.score, typeof d.metadata], ["string", "string", "number", "object"])
+  }
+  return documents
+}
+
 const ask = (query: string, metadata: Message.MakeOptions["metadata"] = {}) =>
   AgentRuntime.call("docs", Message.make({ payload: query, metadata }))
 
@@ -35,14 +44,13 @@ describe("Retriever.agent", () => {
       Effect.gen(function* () {
         const reply = yield* ask("what do ferries carry?", { topK: 2 })
         assert.strictEqual(reply.type, "json")
-        const { documents } = yield* Message.decodePayload(Retriever.Reply)(reply)
+        const documents = documentsOf(reply)
         assert.strictEqual(documents.length, 2)
         assert.strictEqual(documents[0]!.metadata["source"], "ships.md")
         assert.strictEqual(documents[0]!.metadata["heading"], "Ships > Ferries")
         assert.strictEqual(documents[0]!.metadata["topic"], "sea")
         assert.isAbove(documents[0]!.score, documents[1]!.score)
-        const one = yield* Message.decodePayload(Retriever.Reply)(yield* ask("carry", { topK: 1 }))
-        assert.strictEqual(one.documents.length, 1)
+        assert.strictEqual(documentsOf(yield* ask("carry", { topK: 1 })).length, 1)
       })
     )
   )
@@ -52,7 +60,7 @@ describe("Retriever.agent", () => {
       "ships2",
       true,
       Effect.gen(function* () {
-        const { documents } = yield* Message.decodePayload(Retriever.Reply)(yield* ask("what carries containers or cars", { topK: 5, filter: { topic: "land" } }))
+        const documents = documentsOf(yield* ask("what carries containers or cars", { topK: 5, filter: { topic: "land" } }))
         assert.deepStrictEqual(documents.map((d) => d.metadata["source"]), ["trains.md"])
       })
     )
