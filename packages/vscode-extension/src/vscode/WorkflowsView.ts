@@ -6,6 +6,8 @@ export class WorkflowsView implements vscode.TreeDataProvider<Workflow> {
   private readonly changed = new vscode.EventEmitter<undefined>()
   readonly onDidChangeTreeData = this.changed.event
   private workflows: ReadonlyArray<Workflow> = []
+  private watchers: Array<vscode.Disposable> = []
+  private pending: NodeJS.Timeout | undefined
 
   constructor(private readonly globs: () => ReadonlyArray<string>) {}
 
@@ -23,6 +25,22 @@ export class WorkflowsView implements vscode.TreeDataProvider<Workflow> {
     this.workflows = [...found.values()].sort((a, b) => a.relativePath.localeCompare(b.relativePath))
     this.changed.fire(undefined)
     return this.workflows
+  }
+
+  /** Follows files matching the globs being created or deleted (call again when the globs change). */
+  watch(): void {
+    for (const watcher of this.watchers) watcher.dispose()
+    this.watchers = this.globs().map((glob) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(glob, false, true, false)
+      // A checkout or install creates many files at once: one refresh after they settle.
+      const later = () => {
+        clearTimeout(this.pending)
+        this.pending = setTimeout(() => void this.refresh(), 500)
+      }
+      watcher.onDidCreate(later)
+      watcher.onDidDelete(later)
+      return watcher
+    })
   }
 
   list(): ReadonlyArray<Workflow> {
@@ -50,6 +68,8 @@ export class WorkflowsView implements vscode.TreeDataProvider<Workflow> {
   }
 
   dispose(): void {
+    clearTimeout(this.pending)
+    for (const watcher of this.watchers) watcher.dispose()
     this.changed.dispose()
   }
 }

@@ -124,6 +124,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     return picked?.workflow
   }
 
+  /** Runs whose end was asked for: their exit counts as "stopped", not "failed". */
+  const stopping = new Set<string>()
   const runWorkflow = async (target?: Workflow | vscode.Uri): Promise<string | undefined> => {
     const workflow = target instanceof vscode.Uri ? workflowFromUri(target) : (target ?? (await pickWorkflow()))
     if (workflow === undefined) return undefined
@@ -149,7 +151,6 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     })
     return run.id
   }
-  const stopping = new Set<string>()
 
   const runArgument = (arg: Run | string | undefined): Run | undefined => {
     const id = typeof arg === "string" ? arg : (arg?.id ?? selectedRunId)
@@ -246,14 +247,16 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       const previous = settings
       settings = readSettings()
       store.setMaxRuns(settings.maxRuns)
-      if (event.affectsConfiguration(`${SECTION}.workflows.globs`)) await workflowsView.refresh()
+      if (event.affectsConfiguration(`${SECTION}.workflows.globs`)) {
+        workflowsView.watch()
+        await workflowsView.refresh()
+      }
       if (previous.receiverPort !== settings.receiverPort) {
         await receiver?.close()
         await startReceiverOrWarn()
       }
     }),
-    vscode.workspace.onDidCreateFiles(() => workflowsView.refresh()),
-    vscode.workspace.onDidDeleteFiles(() => workflowsView.refresh()),
+    workflowsView.onDidChangeTreeData(() => codeLens.refresh()),
     {
       dispose: () => {
         unsubscribe()
@@ -266,8 +269,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
   )
 
+  workflowsView.watch()
   await workflowsView.refresh()
-  codeLens.refresh()
   showSelectedRun()
 
   return {
