@@ -155,7 +155,7 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     })
     await page.screenshot({ path: join(artifacts, "timeline-selected.png") })
 
-    await check("runs survive a window reload", async () => {
+    await check("runs and their traces survive a window reload", async () => {
       // State is saved two seconds after the last change.
       await new Promise((resolve) => setTimeout(resolve, 3_000))
       await page.reload({ timeout: 60_000 })
@@ -165,6 +165,8 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
         await commandPalette(page, "aixfx: Focus on Runs View")
         try {
           await row(page, "demo", "succeeded", "$0.0034").waitFor({ timeout: 10_000 })
+          // The spans were kept too: the restored run's trace is back in the Trace view.
+          await row(page, "workflow support-desk", "$0.0034").waitFor({ timeout: 30_000 })
           return
         } catch (error) {
           if (Date.now() > deadline) throw error

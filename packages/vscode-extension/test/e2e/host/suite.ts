@@ -42,13 +42,20 @@ test("finds the workflows by convention", async (api) => {
 
 let demoRun: string | undefined
 
-test("runs a workflow and receives its trace: pattern, agents, cost", async (api) => {
+test("runs a workflow and receives its trace live: pattern, agents, cost", async (api) => {
   const demo = api.workflows().find((workflow) => workflow.name === "demo")
   const runId = await vscode.commands.executeCommand<string>("aixfx.runWorkflow", demo)
   assert.ok(runId !== undefined)
   demoRun = runId
   assert.equal(api.selectedRunId(), runId)
-  const run = await waitFor("the demo run to finish", () => api.runs().find((r) => r.id === runId && r.status !== "running"))
+  // The workflow sends its first batch, then works on for 600 ms: spans must show before it ends.
+  let live = false
+  const run = await waitFor("the demo run to finish", () => {
+    const current = api.runs().find((r) => r.id === runId)
+    if (current?.status === "running" && api.tree(runId).byKey.size > 0) live = true
+    return current?.status === "running" ? undefined : current
+  })
+  assert.ok(live, "no spans arrived while the run was going on")
   assert.equal(run.status, "succeeded")
   assert.equal(run.exitCode, 0)
   const tree = api.tree(runId)
