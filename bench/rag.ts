@@ -202,7 +202,7 @@ export const benchmark: Benchmark = {
         notes: [
           `Synthetic corpus: Zipf-distributed made-up words, one ${WORDS_PER_SECTION}-word section per chunk; HashingEmbedder (512-d, TF-IDF fitted on a sample); @lancedb/lancedb 0.37.1 on local disk.`,
           "Ingest = chunking + embedding + LanceDB writes (batches of 4,096 chunks); index build = FTS index, plus IVF_PQ (cosine, √n partitions, " +
-            `${quick ? "skipped in quick mode: vector search is exact" : "built from 10,000 rows, the store's default"}).`,
+            `${quick ? "skipped in quick mode: vector search is exact" : "built from 50,000 rows, the store's default"}).`,
           `Load average while running: ${loadavg().map((l) => l.toFixed(1)).join(" / ")} on ${cpus().length} cores (the machine is shared; latencies include waiting for a core).`,
           `Latency: ${queryCount} sequential queries per mode (topK ${TOP_K}) after 3 warm-up queries, embedding the query included. A query is the 5 rarest words of one section; hit@5 = that section in the top 5.`,
           `Token reduction, examples/rag-documentation questions (hybrid, topK ${EXAMPLE_TOP_K}, maxContextTokens ${EXAMPLE_MAX_CONTEXT_TOKENS}): ` +

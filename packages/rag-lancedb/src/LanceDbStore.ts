@@ -28,9 +28,9 @@ export interface Options {
   /** Create the table when it does not exist (default true); false opens read-only-style and searches fail with `TableNotFound`. */
   readonly create?: boolean
   /**
-   * Rows from which an IVF_PQ vector index is built (default 10,000). Exact search reads every
-   * vector per query, which grows to tens of milliseconds around there; training the index costs
-   * seconds to tens of seconds once per (re)build (see bench/RESULTS.md).
+   * Rows from which an IVF_PQ vector index is built (default 50,000). Exact search reads every
+   * vector per query: ~25 ms at 10k rows of 512-d, growing linearly; the index answers in ~10–20 ms
+   * at the cost of seconds to minutes of training per (re)build and some recall (docs/rag.md).
    */
   readonly vectorIndexMinRows?: number
   /** Rebuild an index once unindexed rows exceed this fraction of indexed ones (default 0.25). */
@@ -158,9 +158,13 @@ const parseMetadata = (json: unknown): Json.JsonObject => {
 
 const FTS_COLUMN = "text"
 const VECTOR_COLUMN = "vector"
-/** IVF probes and re-ranking with full vectors: recall close to exact search at a few ms more. */
-const NPROBES = 20
-const REFINE_FACTOR = 5
+/**
+ * IVF probes, and candidates re-ranked with full vectors (× topK). Product quantisation is coarse on
+ * hashed vectors: on 10k HashingEmbedder rows a refine factor of 5 kept 27% of the exact top 5, 50
+ * kept 88–94% (bench notes in docs/rag.md).
+ */
+const NPROBES = 32
+const REFINE_FACTOR = 40
 /** RRF's damping constant (60, as in Cormack et al. 2009 and LanceDB's RRFReranker). */
 const RRF_K = 60
 
@@ -185,7 +189,7 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
     const uri = options.uri ?? DEFAULT_URI
     const name = options.table
     const embedder = yield* Embedder
-    const minRows = options.vectorIndexMinRows ?? 10_000
+    const minRows = options.vectorIndexMinRows ?? 50_000
     const growth = options.rebuildGrowth ?? 0.25
     const attempt = <A>(operation: string, run: () => Promise<A>) =>
       Effect.tryPromise({
