@@ -25,7 +25,7 @@ export interface Options {
   /** Database directory (default `.aixfx/lancedb`, relative to the working directory). */
   readonly uri?: string
   readonly table: string
-  /** Create the table when it does not exist (default true); false opens read-only-style and searches fail with `TableNotFound`. */
+  /** Create the table when it does not exist (default true); with false, a missing table makes search, delete and ingest fail with `TableNotFound`. */
   readonly create?: boolean
   /**
    * Rows from which an IVF_PQ vector index is built (default 50,000). Exact search reads every
