@@ -28,10 +28,10 @@ export const install = async (logFile: string, say: (line: string) => void): Pro
 
   if (!existsSync(CHROMIUM) || !existsSync("/usr/include/krb5.h")) {
     say("installing chromium and libkrb5-dev (apt)")
+    // Root runs apt-get itself; anyone else needs password-less sudo (no stdin in CI).
     const asRoot = process.getuid?.() === 0
-    const prefix = asRoot ? [] : ["sudo", "-n"]
     const apt = (args: ReadonlyArray<string>) =>
-      run(prefix[0] ?? "apt-get", [...prefix.slice(1), ...(asRoot ? [] : ["apt-get"]), ...args], {
+      run(asRoot ? "apt-get" : "sudo", asRoot ? args : ["-n", "apt-get", ...args], {
         env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
         timeoutMs: 600_000,
         logFile

@@ -9,7 +9,7 @@
  * line reads "N passed, N failed".
  */
 import { build } from "esbuild"
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -188,8 +188,10 @@ const hostPhase = async (browser: Browser, base: string, port: number, workspace
     const exitCode = new Promise<number>((resolve) => {
       void page.exposeFunction("codeAutomationExit", (code: number) => resolve(code))
     })
+    const consoleLog = createWriteStream(join(artifacts, "host-console.log"))
     page.on("console", (message) => {
       const text = message.text()
+      consoleLog.write(`${text}\n`)
       if (text.includes("[host]")) {
         const line = text.slice(text.indexOf("[host]"))
         hostLines.push(line)

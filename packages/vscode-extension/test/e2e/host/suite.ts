@@ -40,6 +40,18 @@ test("finds the workflows by convention", async (api) => {
   assert.deepEqual([...names].sort(), ["demo", "slow"])
 })
 
+test("puts a Run Workflow lens on a workflow file", async (api) => {
+  const demo = api.workflows().find((workflow) => workflow.name === "demo")
+  assert.ok(demo !== undefined)
+  // The lens command works on an open document only.
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(demo.path))
+  await vscode.window.showTextDocument(document)
+  const found = await vscode.commands.executeCommand<Array<vscode.CodeLens>>("vscode.executeCodeLensProvider", document.uri)
+  const run = found.find((lens) => lens.command?.command === "aixfx.runWorkflow")
+  assert.ok(run !== undefined, "no Run Workflow lens")
+  assert.equal((run.command?.arguments?.[0] as { path: string }).path, demo.path)
+})
+
 let demoRun: string | undefined
 
 test("runs a workflow and receives its trace live: pattern, agents, cost", async (api) => {
