@@ -65,8 +65,8 @@ const cases = (): ReadonlyArray<Case> => [
 export const benchmark: Benchmark = {
   name: "patterns",
   run: async ({ quick }) => {
-    const iterations = quick ? 500 : 5_000
-    const rounds = quick ? 3 : 5
+    const iterations = quick ? 100 : 500
+    const rounds = quick ? 2 : 3
     const runtime = ManagedRuntime.make(LocalRuntime.layer())
     const rows: Array<Record<string, string | number>> = []
     try {
