@@ -88,4 +88,4 @@ export const detailRows = (span: SpanRecord): ReadonlyArray<DetailRow> => {
   return [...content, ...facts, ...attributes, ...events, ...resource]
 }
 
-export const attributeText = (value: AttributeValue): string => (typeof value === "string" ? value : JSON.stringify(value))
+const attributeText = (value: AttributeValue): string => (typeof value === "string" ? value : JSON.stringify(value))

@@ -26,7 +26,7 @@ export interface Receiver {
   readonly close: () => Promise<void>
 }
 
-export const HOST = "127.0.0.1"
+const HOST = "127.0.0.1"
 const ROUTE = /^\/(?:runs\/([A-Za-z0-9_.-]{1,100})\/)?v1\/traces\/?$/
 
 export const startReceiver = (options: ReceiverOptions): Promise<Receiver> =>

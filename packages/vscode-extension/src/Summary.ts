@@ -16,7 +16,7 @@ export interface UsageSummary {
   readonly byModel: ReadonlyArray<UsageRow>
 }
 
-export const NO_AGENT = "(no agent)"
+const NO_AGENT = "(no agent)"
 
 export const summarize = (tree: TraceTree): UsageSummary => {
   const byAgent = new Map<string, UsageRow>()

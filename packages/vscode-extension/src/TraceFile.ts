@@ -7,7 +7,7 @@ import { decodeTraceRequest } from "./OtlpDecode.js"
 import type { Run } from "./RunStore.js"
 import type { AttributeValue, Attributes, SpanRecord } from "./Span.js"
 
-export const TRACE_FILE_VERSION = 1
+const TRACE_FILE_VERSION = 1
 
 export interface TraceFileRun {
   readonly label: string

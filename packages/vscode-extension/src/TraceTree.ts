@@ -4,7 +4,7 @@
  * not arrived yet is shown at the top level until it does.
  */
 import { type SpanRecord, durationMs, spanKey, stringAttribute } from "./Span.js"
-import { type Usage, ownUsage, rollUp } from "./Usage.js"
+import { type Usage, emptyUsage, ownUsage, rollUp } from "./Usage.js"
 
 export type NodeKind = "workflow" | "pattern" | "step" | "agent" | "model" | "tool" | "span"
 
@@ -23,7 +23,7 @@ export interface TraceNode {
   readonly errors: number
 }
 
-export const classify = (span: SpanRecord): NodeKind => {
+const classify = (span: SpanRecord): NodeKind => {
   const operation = stringAttribute(span.attributes, "gen_ai.operation.name")
   if (operation === "invoke_workflow" || span.name.startsWith("workflow ")) return "workflow"
   if (span.attributes["aixfx.pattern.kind"] !== undefined || span.name.startsWith("pattern.")) return "pattern"
@@ -80,4 +80,4 @@ const sortByStart = (spans: ReadonlyArray<SpanRecord>): ReadonlyArray<SpanRecord
   [...spans].sort((a, b) => a.startMs - b.startMs || a.spanId.localeCompare(b.spanId))
 
 /** The run's total usage: the sum over its top-level nodes. */
-export const treeUsage = (tree: TraceTree): Usage => rollUp({ inputTokens: 0, outputTokens: 0, costUsd: undefined, modelCalls: 0 }, tree.roots.map((root) => root.usage))
+export const treeUsage = (tree: TraceTree): Usage => rollUp(emptyUsage, tree.roots.map((root) => root.usage))

@@ -16,7 +16,7 @@ export const emptyUsage: Usage = { inputTokens: 0, outputTokens: 0, costUsd: und
 
 const MODEL_OPERATIONS = new Set(["chat", "text_completion", "generate_content", "embeddings"])
 
-export const isModelCall = (span: SpanRecord): boolean => {
+const isModelCall = (span: SpanRecord): boolean => {
   const operation = span.attributes["gen_ai.operation.name"]
   return typeof operation === "string" && MODEL_OPERATIONS.has(operation)
 }

@@ -17,10 +17,6 @@ export class TimelinePanel {
     private readonly onSelect: (key: string) => void
   ) {}
 
-  get visible(): boolean {
-    return this.panel !== undefined
-  }
-
   show(run: Run, tree: TraceTree): void {
     this.current = { run, tree }
     if (this.panel === undefined) this.panel = this.create()

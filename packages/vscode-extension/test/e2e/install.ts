@@ -14,7 +14,6 @@ export const CHROMIUM = "/usr/bin/chromium"
 
 export interface Installed {
   readonly node24: string
-  readonly node24Dir: string
   readonly codeServer: string
   readonly chromium: string
 }
@@ -70,5 +69,5 @@ export const install = async (logFile: string, say: (line: string) => void): Pro
     )
     writeFileSync(join(codeServerDir, ".ok"), "")
   }
-  return { node24, node24Dir: node24Pkg, codeServer, chromium: CHROMIUM }
+  return { node24, codeServer, chromium: CHROMIUM }
 }
