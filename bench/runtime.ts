@@ -15,8 +15,8 @@ const plain = (input: Message.Message) => Effect.succeed(input)
 export const benchmark: Benchmark = {
   name: "runtime",
   run: async ({ quick }) => {
-    const iterations = quick ? 5_000 : 20_000
-    const rounds = quick ? 3 : 5
+    const iterations = quick ? 1_000 : 20_000
+    const rounds = quick ? 2 : 5
     const message = Message.make("ping")
     const rows: Array<Record<string, string | number>> = []
 
