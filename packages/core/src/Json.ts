@@ -23,3 +23,28 @@ export const toJson = (value: unknown): JsonValue => {
   const text = JSON.stringify(value)
   return text === undefined ? null : (JSON.parse(text) as JsonValue)
 }
+
+/**
+ * The path of the first value in `value` that is not JSON-safe (a non-finite number, undefined, a
+ * function, a class instance…), or undefined when it is all JSON. A plain loop: the same answer as
+ * decoding with `JsonValue`, at a fraction of the cost, for the hot path of building messages.
+ */
+export const firstNonJsonPath = (value: unknown, path = "$"): string | undefined => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : path
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = firstNonJsonPath(value[i], `${path}.${i}`)
+      if (bad !== undefined) return bad
+    }
+    return undefined
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const key in value) {
+      const bad = firstNonJsonPath((value as Record<string, unknown>)[key], `${path}.${key}`)
+      if (bad !== undefined) return bad
+    }
+    return undefined
+  }
+  return path
+}

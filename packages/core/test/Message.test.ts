@@ -62,3 +62,11 @@ describe("Message", () => {
     assert.deepStrictEqual(input.metadata, { session: "s1" })
   })
 })
+
+describe("Message construction", () => {
+  it("rejects metadata that is not JSON-safe, naming the path", () => {
+    assert.throws(() => Message.make({ payload: "x", metadata: { a: { b: [1, Number.NaN] } } }), /metadata\.a\.b\.1/)
+    assert.throws(() => Message.make({ payload: "x", metadata: { when: new Date() as never } }), /metadata\.when/)
+    assert.doesNotThrow(() => Message.make({ payload: "x", metadata: { a: [null, true, "s", 1.5, { b: [] }] } }))
+  })
+})
