@@ -80,6 +80,7 @@ export const callStep = (
     options.stepRetry
   ).pipe(
     Effect.withSpan(`step ${options.name}.${step}`, {
+      captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
     })
   )
