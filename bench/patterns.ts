@@ -3,7 +3,7 @@
  * zero-latency agents — µs per run, against one plain runtime call measured in the same run.
  */
 import { Agent, AgentRuntime, LocalRuntime, Message } from "@aixfx/core"
-import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
+import { Hierarchical, Parallel, Rag, Reflection, Router } from "@aixfx/patterns"
 import { Effect, ManagedRuntime } from "effect"
 import type { Benchmark } from "./lib/Benchmark.js"
 import { nsPerOp, ratio, round } from "./lib/measure.js"
@@ -23,6 +23,20 @@ const ALL_PATTERNS = ["Parallel", "Router", "Swarm", "Rag", "Reflection", "Hiera
 const reply = (name: string, text: string) => Agent.fromFunction(name, (input) => Message.reply(input, text))
 
 const cases = (): ReadonlyArray<Case> => [
+  {
+    pattern: "Parallel",
+    shape: "3 agents concurrently, replies concatenated",
+    agentCalls: 3,
+    agents: [reply("analyst-a", "view a"), reply("analyst-b", "view b"), reply("analyst-c", "view c")],
+    entry: Parallel.make({ name: "parallel", agents: ["analyst-a", "analyst-b", "analyst-c"] })
+  },
+  {
+    pattern: "Router",
+    shape: "classify → the chosen route's agent",
+    agentCalls: 2,
+    agents: [reply("classifier", "billing"), reply("billing-desk", "billing answer"), reply("tech-desk", "tech answer")],
+    entry: Router.make({ name: "router", classifier: "classifier", routes: { billing: "billing-desk", tech: "tech-desk" } })
+  },
   {
     pattern: "Rag",
     shape: "retrieve (3 documents) → generate",
