@@ -9,7 +9,8 @@
  *   structure, and answers `{"score","feedback"}` JSON naming what is missing;
  * - plan / assign to teams: gives each team named in the prompt the part of the task closest to it,
  *   as `{"assignments":[{"team","task"}]}`;
- * - anything else: extractive — the input sentences most relevant to the question, in order.
+ * - anything else: extractive — the sentences most relevant to the question, in order, from the
+ *   input and from a `Source:` / `Context:` section of the instructions.
  *   A revision request (draft + critique) adds the sentences covering the terms the critique missed.
  * - a `transfer_to_<agent>` tool is called when the input names that agent's topic.
  *
@@ -32,7 +33,11 @@ type Request = LanguageModel.GenerateRequest & { readonly model: string }
 
 const systemOf = (r: Request) => r.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n")
 const lastUser = (r: Request) => [...r.messages].reverse().find((m) => m.role === "user")?.content ?? ""
-const allUser = (r: Request) => r.messages.filter((m) => m.role === "user" || m.role === "tool").map((m) => m.content).join("\n")
+/** A `Source:` / `Context:` section of the instructions: material the agent was given to answer from. */
+const instructedSource = (r: Request) => /(?:^|\n)\s*(?:source|context)\s*:\s*\n?([\s\S]*)$/i.exec(systemOf(r))?.[1] ?? ""
+/** What an extractive answer may quote: the user and tool turns, and the instructions' source. */
+const allUser = (r: Request) =>
+  [...r.messages.filter((m) => m.role === "user" || m.role === "tool").map((m) => m.content), instructedSource(r)].join("\n")
 
 /** Labels named in a prompt: `label: description` lines, or a `categories/labels/teams: a, b` list. */
 const labelsIn = (prompt: string, listWord: RegExp): ReadonlyArray<{ label: string; words: ReadonlySet<string> }> => {

@@ -68,3 +68,12 @@ describe("LocalHeuristicModel", () => {
       assert.strictEqual(a.provider, "local")
     }))
 })
+
+describe("LocalHeuristicModel sources", () => {
+  it.effect("quotes a Source: section of the instructions", () =>
+    Effect.gen(function* () {
+      const r = yield* ask("Answer from your source only.\nSource:\nDeadlines bound gRPC calls. Bananas are yellow.", "What bounds gRPC calls?")
+      assert.include(r.text, "Deadlines bound gRPC calls")
+      assert.notInclude(r.text, "Bananas")
+    }))
+})
