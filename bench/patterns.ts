@@ -3,7 +3,7 @@
  * zero-latency agents — µs per run, against one plain runtime call measured in the same run.
  */
 import { Agent, AgentRuntime, LocalRuntime, Message } from "@aixfx/core"
-import { Hierarchical, Parallel, Rag, Reflection, Router } from "@aixfx/patterns"
+import { Ensemble, Hierarchical, Parallel, Rag, Reflection, Router, Swarm } from "@aixfx/patterns"
 import { Effect, ManagedRuntime } from "effect"
 import type { Benchmark } from "./lib/Benchmark.js"
 import { nsPerOp, ratio, round } from "./lib/measure.js"
@@ -36,6 +36,23 @@ const cases = (): ReadonlyArray<Case> => [
     agentCalls: 2,
     agents: [reply("classifier", "billing"), reply("billing-desk", "billing answer"), reply("tech-desk", "tech answer")],
     entry: Router.make({ name: "router", classifier: "classifier", routes: { billing: "billing-desk", tech: "tech-desk" } })
+  },
+  {
+    pattern: "Swarm",
+    shape: "entry hands off once → the specialist answers",
+    agentCalls: 2,
+    agents: [
+      Agent.fromFunction("front-desk", (input) => Message.reply(input, { payload: "", metadata: { handoff: { to: "specialist", reason: "" } } })),
+      reply("specialist", "the answer")
+    ],
+    entry: Swarm.make({ name: "swarm", entry: "front-desk", agents: ["specialist"] })
+  },
+  {
+    pattern: "Ensemble",
+    shape: "3 voters, majority (earlyStop off: every vote counted)",
+    agentCalls: 3,
+    agents: [reply("voter-a", "yes"), reply("voter-b", "yes"), reply("voter-c", "no")],
+    entry: Ensemble.make({ name: "ensemble", models: ["voter-a", "voter-b", "voter-c"], earlyStop: false })
   },
   {
     pattern: "Rag",
