@@ -43,6 +43,8 @@ const classifier = Agent.llm({
   instructions: "Classify the request as code or docs. Reply with the label only."
 })
 const answerer = worker("answerer", "Answer the question using only the context given.")
+/** Hands documentation requests to the writer on the other node (a Swarm handoff across processes). */
+const frontDesk = Agent.llm({ name: "front-desk", instructions: "You are the front desk. Greet and hand over.", handoffs: ["writer"] })
 
 /** The team handbook, searched by keyword on the "making" node. */
 const handbook = Rag.inMemoryRetriever({
@@ -55,7 +57,7 @@ const handbook = Rag.inMemoryRetriever({
 })
 
 export const nodes: Readonly<Record<"planning" | "making", ReadonlyArray<Agent.Agent<LanguageModel.LanguageModel>>>> = {
-  planning: [manager, reviewer, classifier, answerer],
+  planning: [manager, reviewer, classifier, answerer, frontDesk],
   making: [
     handbook as Agent.Agent<LanguageModel.LanguageModel>,
     worker("researcher", "You research what users need. Answer from the brief."),

@@ -1,10 +1,9 @@
 /**
- * The distributed example, and the patterns that have landed (RAG, Reflection, Hierarchical) run
- * with their agents spread over the example's two node processes (this process hosts no agent:
- * every step crosses gRPC).
+ * The distributed example, and every pattern, run with their agents spread over the example's two
+ * node processes (this process hosts no agent: every step crosses gRPC).
  */
 import { type AgentRuntime, DistributedRuntime, Message } from "@aixfx/core"
-import { Hierarchical, Rag } from "@aixfx/patterns"
+import { Ensemble, Hierarchical, Parallel, Rag, Router, Swarm } from "@aixfx/patterns"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startNode } from "./cluster.js"
@@ -38,6 +37,30 @@ describe("distributed example", () => {
     const out = await run(Rag.make({ name: "handbook-qa", retriever: "handbook", generator: "answerer" }).execute(Message.make("Which columns does the CSV export include?")))
     expect(JSON.stringify(out.metadata["trace"])).toContain("export")
     expect(out.payload).toContain("customer")
+  }, 60_000)
+
+  it("Parallel fans out to agents on both nodes", async () => {
+    const out = await run(Parallel.make({ name: "both", agents: ["answerer", "researcher"], aggregate: Parallel.json }).execute(Message.make("Which columns do users need?")))
+    expect(Object.keys(JSON.parse(out.payload))).toEqual(["answerer", "researcher"])
+  }, 60_000)
+
+  it("Router classifies on one node and routes to the other", async () => {
+    const router = Router.make({ name: "desk", classifier: "classifier", routes: { code: "coder", docs: "writer" }, defaultRoute: "docs" })
+    const out = await run(router.execute(Message.make("Write the user guide for the export")))
+    expect(["coder", "writer"]).toContain((out.metadata["trace"] as { agent: string }).agent)
+  }, 60_000)
+
+  it("Swarm hands off from the front desk on one node to the writer on the other", async () => {
+    const swarm = Swarm.make({ name: "support", entry: "front-desk", agents: ["writer"] })
+    const out = await run(swarm.execute(Message.make("I need the writer to document the CSV export")))
+    expect((out.metadata["trace"] as { path: ReadonlyArray<string> }).path).toEqual(["front-desk", "writer"])
+  }, 60_000)
+
+  it("Ensemble collects votes from both nodes", async () => {
+    const ensemble = Ensemble.make({ name: "panel", models: ["classifier", "answerer", "writer"], agreementThreshold: 0, earlyStop: false })
+    const out = await run(ensemble.execute(Message.make("code or docs?")))
+    const tally = (out.metadata["trace"] as { tally: Record<string, number> }).tally
+    expect(Object.values(tally).reduce((a, b) => a + b, 0)).toBe(3)
   }, 60_000)
 
   it("a team member no node hosts fails the pattern with an error naming it", async () => {
