@@ -2,31 +2,9 @@
  * The agents of the distributed example and the node each one lives on: the "planning" node hosts
  * the project manager and the code reviewer, the "making" node the people who do the work.
  */
-import { Agent, type LanguageModel, Message } from "@aixfx/core"
+import { Agent, type LanguageModel } from "@aixfx/core"
 import { Rag } from "@aixfx/patterns"
-
-const planner = Agent.llm({
-  name: "manager",
-  instructions:
-    "You are the project manager. Decompose the task and assign each part to one team.\n" +
-    "- research: survey users, columns, needs\n- engineering: build, endpoint, button, code\n- docs: write, guide, documentation"
-})
-const synthesizer = Agent.llm({
-  name: "manager",
-  instructions: "You are the project manager. Combine the teams' results into one project summary that answers the task."
-})
-
-/** Plans or synthesises, as the Hierarchical pattern asks in `metadata.stage`. */
-const manager = Agent.make({
-  name: "manager",
-  role: "plans the project and synthesises the teams' results",
-  execute: (message) => {
-    const { stage, task, results } = message.metadata
-    if (stage === "plan") return planner.execute(Message.make(String(task)))
-    const outputs = (results as ReadonlyArray<{ workers: ReadonlyArray<{ output: string }> }>).flatMap((r) => r.workers.map((w) => w.output))
-    return synthesizer.execute(Message.make([task, ...outputs].join("\n")))
-  }
-})
+import { projectManager } from "../shared/projectManager.js"
 
 const reviewer = Agent.llm({
   name: "reviewer",
@@ -57,7 +35,7 @@ const handbook = Rag.inMemoryRetriever({
 })
 
 export const nodes: Readonly<Record<"planning" | "making", ReadonlyArray<Agent.Agent<LanguageModel.LanguageModel>>>> = {
-  planning: [manager, reviewer, classifier, answerer, frontDesk],
+  planning: [projectManager, reviewer, classifier, answerer, frontDesk],
   making: [
     handbook as Agent.Agent<LanguageModel.LanguageModel>,
     worker("researcher", "You research what users need. Answer from the brief."),

@@ -8,6 +8,7 @@ import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Hierarchical } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
 import { isMain, runExample } from "../shared/run.js"
+import { projectManager } from "../shared/projectManager.js"
 
 export const request =
   "Add CSV export to the reports page. Survey which report columns users need in the export. " +
@@ -21,37 +22,11 @@ The export endpoint streams rows so that large reports do not run out of memory.
 The download button sits next to the print button and shows progress for large reports.
 The user guide explains how to export a report, which columns are included and how to open the file in Excel.`
 
-const planner = Agent.llm({
-  name: "manager",
-  instructions:
-    "You are the project manager. Decompose the task and assign each part to one team.\n" +
-    "- research: survey users, columns, needs\n- engineering: build, endpoint, button, code\n- docs: write, guide, documentation"
-})
-const synthesizer = Agent.llm({
-  name: "manager",
-  instructions: "You are the project manager. Combine the teams' results into one project summary that answers the task."
-})
-
-/**
- * The manager plays both stages; the pattern says which one in `metadata.stage` and passes the task
- * (and, for the synthesis, every team's result) as typed metadata, from which it asks its model.
- */
-const manager = Agent.make({
-  name: "manager",
-  role: "plans the project and synthesises the teams' results",
-  execute: (message) => {
-    const { stage, task, results } = message.metadata
-    if (stage === "plan") return planner.execute(Message.make(String(task)))
-    const outputs = (results as ReadonlyArray<{ workers: ReadonlyArray<{ output: string }> }>).flatMap((r) => r.workers.map((w) => w.output))
-    return synthesizer.execute(Message.make([task, ...outputs].join("\n")))
-  }
-})
-
 const worker = (name: string, instructions: string) => Agent.llm({ name, instructions })
 
 export const hierarchicalProject = Effect.gen(function* () {
   for (const agent of [
-    manager,
+    projectManager,
     worker("researcher", "You research what users need. Answer from the brief."),
     worker("backend-dev", "You build server endpoints. Answer from the brief."),
     worker("frontend-dev", "You build the user interface. Answer from the brief."),
