@@ -2,7 +2,9 @@
  * Records every model call's usage and cost, attributed to its run, agent and pattern path, and
  * rolls them up: totals by run, agent and model, and a tree following nested patterns.
  */
-import { Context, Effect, Layer, Option, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Option, Ref } from "effect"
+import * as CallContext from "./CallContext.js"
+import * as Pricing from "./Pricing.js"
 import * as Usage from "./Usage.js"
 
 export interface Entry {
@@ -56,6 +58,43 @@ export const layer: Layer.Layer<CostLedger> = Layer.effect(CostLedger, make)
 /** Records into the ledger when one is provided; does nothing otherwise. */
 export const recordIfPresent = (entry: Entry): Effect.Effect<void> =>
   Effect.flatMap(Effect.serviceOption(CostLedger), Option.match({ onNone: () => Effect.void, onSome: (l) => l.record(entry) }))
+
+export interface FinishedCall {
+  readonly provider: string
+  readonly model: string
+  readonly usage: Usage.Usage
+  /** `Clock.currentTimeMillis` when the call started. */
+  readonly startedAt: number
+  readonly error?: string
+}
+
+/**
+ * Prices a finished model call with the `Pricing` in context, attributes it to the calling run,
+ * agent and pattern path, and records it when a ledger is provided. Every kind of model call
+ * (chat, stream, embeddings) is recorded through here.
+ */
+export const recordCall = (
+  call: FinishedCall
+): Effect.Effect<{ readonly costUsd: number | null; readonly context: CallContext.CallContext; readonly durationMs: number }> =>
+  Effect.gen(function* () {
+    const costUsd = (yield* Pricing.current).price(call.provider, call.model, call.usage)
+    const context = yield* CallContext.get
+    const now = yield* Clock.currentTimeMillis
+    const durationMs = now - call.startedAt
+    yield* recordIfPresent({
+      runId: context.runId,
+      agent: context.agent,
+      patternPath: context.patternPath,
+      provider: call.provider,
+      model: call.model,
+      usage: call.usage,
+      costUsd,
+      durationMs,
+      timestamp: now,
+      ...(call.error === undefined ? {} : { error: call.error })
+    })
+    return { costUsd, context, durationMs }
+  })
 
 export const entries: Effect.Effect<ReadonlyArray<Entry>, never, CostLedger> = Effect.flatMap(CostLedger, (l) => l.entries)
 

@@ -5,11 +5,9 @@
  */
 import { Clock, Context, Effect, FiberRef, JSONSchema, Option, Ref, Schema, Stream } from "effect"
 import { type LlmError, MalformedOutput } from "./AgentError.js"
-import * as CallContext from "./CallContext.js"
 import * as CostLedger from "./CostLedger.js"
 import { currentContentCapture, inputMessages, outputMessages } from "./internal/telemetryContent.js"
 import { recordModelCall } from "./internal/telemetryMetrics.js"
-import * as Pricing from "./Pricing.js"
 import * as Usage from "./Usage.js"
 
 export interface ToolCall {
@@ -116,10 +114,14 @@ interface Outcome {
 /** Span attributes, metrics and ledger entry for a finished call (or the part of a stream that arrived). */
 const settle = (provider: string, requestModel: string, outcome: Outcome, startedAt: number) =>
   Effect.gen(function* () {
-    const pricing = yield* Pricing.current
-    const costUsd = pricing.price(provider, outcome.model, outcome.usage)
-    const now = yield* Clock.currentTimeMillis
-    const ctx = yield* CallContext.get
+    const model = outcome.model || requestModel
+    const { context: ctx, costUsd, durationMs } = yield* CostLedger.recordCall({
+      provider,
+      model,
+      usage: outcome.usage,
+      startedAt,
+      ...(outcome.error === undefined ? {} : { error: outcome.error })
+    })
     const capture = yield* FiberRef.get(currentContentCapture)
     const u = outcome.usage
     yield* Effect.annotateCurrentSpan({
@@ -149,7 +151,6 @@ const settle = (provider: string, requestModel: string, outcome: Outcome, starte
         }
         : {})
     })
-    const model = outcome.model || requestModel
     yield* recordModelCall({
       provider,
       model,
@@ -157,20 +158,8 @@ const settle = (provider: string, requestModel: string, outcome: Outcome, starte
       patternPath: ctx.patternPath,
       usage: u,
       costUsd,
-      durationMs: now - startedAt,
+      durationMs,
       error: outcome.error
-    })
-    yield* CostLedger.recordIfPresent({
-      runId: ctx.runId,
-      agent: ctx.agent,
-      patternPath: ctx.patternPath,
-      provider,
-      model,
-      usage: outcome.usage,
-      costUsd,
-      durationMs: now - startedAt,
-      timestamp: now,
-      ...(outcome.error === undefined ? {} : { error: outcome.error })
     })
   })
 

@@ -5,7 +5,7 @@
  * traced (`embeddings <model>`), retried and timed out like chat calls, and recorded in the
  * `CostLedger` when one is provided.
  */
-import { CallContext, CostLedger, InvalidRequest, type LlmError, MalformedOutput, Pricing, Usage } from "@aixfx/core"
+import { CostLedger, InvalidRequest, type LlmError, MalformedOutput, Usage } from "@aixfx/core"
 import { Clock, Context, Duration, Effect, Layer, type Redacted } from "effect"
 import OpenAI from "openai"
 import { openAiClient } from "./internal/openai.js"
@@ -79,23 +79,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidReque
         )
       }
       const usage = Usage.make({ inputTokens: data.usage?.prompt_tokens ?? 0 })
-      const costUsd = (yield* Pricing.current).price(provider, model, usage)
-      const ctx = yield* CallContext.get
-      const now = yield* Clock.currentTimeMillis
+      const { costUsd } = yield* CostLedger.recordCall({ provider, model, usage, startedAt })
       yield* Effect.annotateCurrentSpan({
         "gen_ai.usage.input_tokens": usage.inputTokens,
         ...(costUsd === null ? { "aixfx.cost.unknown": true } : { "gen_ai.usage.cost": costUsd })
-      })
-      yield* CostLedger.recordIfPresent({
-        runId: ctx.runId,
-        agent: ctx.agent,
-        patternPath: ctx.patternPath,
-        provider,
-        model,
-        usage,
-        costUsd,
-        durationMs: now - startedAt,
-        timestamp: now
       })
       return vectors
     }).pipe(
