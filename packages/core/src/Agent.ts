@@ -8,6 +8,7 @@ import * as CallContext from "./CallContext.js"
 import { type LlmOptions, makeLlmExecute } from "./internal/llmAgent.js"
 import type { LanguageModel } from "./LanguageModel.js"
 import type { Message } from "./Message.js"
+import * as Traced from "./Traced.js"
 
 export interface Agent<R = never> {
   readonly name: string
@@ -40,6 +41,9 @@ export const isValidName = (name: string): boolean => NAME.test(name)
 export const validateName = (name: string): Effect.Effect<string, InvalidAgentName> =>
   isValidName(name) ? Effect.succeed(name) : Effect.fail(InvalidAgentName.of(name))
 
+/** The `ready` of an agent that did not say: always ready (the runtime skips checking it). */
+export const alwaysReady: Effect.Effect<boolean> = Effect.succeed(true)
+
 /**
  * Makes an agent. `execute` is traced (`invoke_agent <name>`) and runs with the agent recorded in
  * the call context, so model calls inside it are attributed to this agent.
@@ -54,16 +58,21 @@ export const make = <R = never>(options: MakeOptions<R>): Agent<R> => {
   }
   // Built once per agent, not per call: this is every call's hot path. The span's stack trace
   // would only point here, so it is not captured (capturing it costs more than the rest of the span).
-  const asAgent = CallContext.withAgent(options.name)
-  const traced = Effect.withSpan(`invoke_agent ${options.name}`, { attributes, kind: "internal", captureStackTrace: false })
+  const spanOptions = { attributes, kind: "internal", captureStackTrace: false } as const
+  const spanName = `invoke_agent ${options.name}`
   return {
     name: options.name,
     role,
     description: options.description ?? role,
     execute: (input) =>
-      traced(asAgent(Effect.tapError(options.execute(input), (error) => Effect.annotateCurrentSpan("error.type", error._tag)))),
+      Effect.withFiberRuntime((fiber) => {
+        if (!Traced.isTracing(fiber)) return CallContext.onFiberAs(fiber, options.name, options.execute(input))
+        // The span first: the call context is set on the context that carries it as the parent.
+        const run = CallContext.withAgent(options.name)(options.execute(input))
+        return Effect.withSpan(Effect.tapError(run, (error) => Effect.annotateCurrentSpan("error.type", error._tag)), spanName, spanOptions)
+      }),
     start: options.start ?? Effect.void,
-    ready: options.ready ?? Effect.succeed(true),
+    ready: options.ready ?? alwaysReady,
     ...(options.kind === undefined ? {} : { kind: options.kind })
   }
 }

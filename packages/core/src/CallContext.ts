@@ -1,9 +1,11 @@
 /**
- * Who is calling: the run, the agent and the chain of patterns a step runs inside. Carried in
- * FiberRefs so the cost ledger and spans can attribute a model call to the agent and pattern path
- * it belongs to, whatever depth the call happens at. DistributedRuntime carries it over the wire.
+ * Who is calling: the run, the agent and the chain of patterns a step runs inside. Carried in the
+ * context (a `Context.Reference`, so it is always there) so the cost ledger and spans can attribute
+ * a model call to the agent and pattern path it belongs to, whatever depth the call happens at.
+ * DistributedRuntime carries it over the wire.
  */
-import { Effect, FiberRef } from "effect"
+import { Context, Effect, type Fiber } from "effect"
+import { provideOn } from "./internal/fiberContext.js"
 
 export interface CallContext {
   readonly runId: string | undefined
@@ -14,22 +16,39 @@ export interface CallContext {
 
 export const empty: CallContext = { runId: undefined, agent: undefined, patternPath: [] }
 
-export const current: FiberRef.FiberRef<CallContext> = FiberRef.unsafeMake<CallContext>(empty)
+export class Current extends Context.Reference<Current>()("@aixfx/core/CallContext", { defaultValue: () => empty }) {}
 
-export const get: Effect.Effect<CallContext> = FiberRef.get(current)
+export const get: Effect.Effect<CallContext> = Current
+
+/** The call context in `context` (the empty one when none was set). */
+export const of = (context: Context.Context<never>): CallContext => Context.get(context, Current)
+
+/** Runs `effect` with the call context `f` makes of the current one. */
+const updated = (f: (ctx: CallContext) => CallContext) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.withFiberRuntime<A, E, R>((fiber) => {
+    const context = fiber.currentContext
+    return provideOn(fiber, Context.add(context, Current, f(of(context))), effect)
+  })
 
 /** Runs `effect` as the agent `name`. */
 export const withAgent = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.locallyWith(effect, current, (ctx) => ({ ...ctx, agent: name }))
+  Effect.withFiberRuntime<A, E, R>((fiber) => onFiberAs(fiber, name, effect))
+
+/**
+ * `withAgent` for code already holding the fiber `effect` is to run on (the agent call path); when
+ * that agent is already the current one (the runtime set it), `effect` as it is.
+ */
+export const onFiberAs = <A, E, R>(fiber: Fiber.RuntimeFiber<any, any>, name: string, effect: Effect.Effect<A, E, R>) => {
+  const context = fiber.currentContext
+  const ctx = of(context)
+  return ctx.agent === name ? effect : provideOn(fiber, Context.add(context, Current, { ...ctx, agent: name }), effect)
+}
 
 /** Runs `effect` inside pattern `name` (appended to the pattern path). */
-export const withPattern = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.locallyWith(effect, current, (ctx) => ({ ...ctx, patternPath: [...ctx.patternPath, name] }))
+export const withPattern = (name: string) => updated((ctx) => ({ ...ctx, patternPath: [...ctx.patternPath, name] }))
 
 /** Runs `effect` as run `runId` (a workflow's root sets it once). */
-export const withRun = (runId: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.locallyWith(effect, current, (ctx) => ({ ...ctx, runId }))
+export const withRun = (runId: string) => updated((ctx) => ({ ...ctx, runId }))
 
-/** Replaces the whole context (a server adopting the context a remote caller sent). */
-export const withContext = (context: CallContext) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.locally(effect, current, context)
+/** Replaces the whole call context (a server adopting the context a remote caller sent). */
+export const withContext = (callContext: CallContext) => updated(() => callContext)

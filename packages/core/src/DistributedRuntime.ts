@@ -8,20 +8,16 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import {
-  Cause,
   Config,
   type ConfigError,
   Context,
   Data,
   Duration,
   Effect,
-  Fiber,
   FiberRef,
-  FiberSet,
   Layer,
   Option,
   Redacted,
-  Ref,
   type Scope,
   Stream
 } from "effect"
@@ -33,8 +29,10 @@ import * as Grpc from "./internal/grpc/client.js"
 import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
 import { serve } from "./internal/grpc/server.js"
+import * as InFlightCalls from "./internal/inFlightCalls.js"
 import * as LocalRuntime from "./LocalRuntime.js"
 import type { Message } from "./Message.js"
+import * as Traced from "./Traced.js"
 
 export type { StreamEvent } from "./internal/grpc/client.js"
 
@@ -168,7 +166,7 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const remoteNames = [...routes.keys()].filter((name) => name !== "*")
 
     // Acquired in this order so that they are released the other way round: the server drains
-    // first, then calls to peers stop (RuntimeStopped), then channels close, then local agents stop.
+    // first, then callers inside calls to peers are interrupted, then channels close, then local agents stop.
     const local = yield* LocalRuntime.make(options)
     const localNames = new Set<string>()
     const peers = yield* Grpc.make({
@@ -177,9 +175,14 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
       token,
       maxMessageBytes
     })
-    const stopped = yield* Ref.make(false)
-    const remoteCalls = yield* FiberSet.make<unknown, AgentError>()
-    yield* Effect.addFinalizer(() => Effect.zipRight(Ref.set(stopped, true), FiberSet.clear(remoteCalls)))
+    let stopped = false
+    const inFlight = InFlightCalls.make()
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        stopped = true
+        return inFlight.interruptAll
+      })
+    )
 
     const served = options.listen === undefined
       ? undefined
@@ -195,20 +198,20 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const endpointsOf = (name: string): ReadonlyArray<string> | undefined => routes.get(name) ?? routes.get("*")
 
     /**
-     * Runs a call to a peer in a fiber owned by the runtime: closing the runtime interrupts it
-     * (RuntimeStopped), and interrupting the caller interrupts it (which cancels the gRPC call).
+     * Runs a call to a peer on the caller's fiber, in flight until it ends: closing the runtime
+     * interrupts it, as interrupting the caller does (either cancels the gRPC call).
      */
     const remote = <A>(name: string, effect: (endpoints: ReadonlyArray<string>) => Effect.Effect<A, AgentError>) =>
-      Effect.gen(function* () {
-        if (yield* Ref.get(stopped)) return yield* Effect.fail(RuntimeStopped.of(name))
-        yield* validateName(name)
-        const endpoints = endpointsOf(name)
-        if (endpoints === undefined) return yield* Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
-        const fiber = yield* FiberSet.run(remoteCalls, effect(endpoints))
-        const exit = yield* Fiber.await(fiber).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber)))
-        if (exit._tag === "Success") return exit.value
-        if (Cause.isInterruptedOnly(exit.cause) && (yield* Ref.get(stopped))) return yield* Effect.fail(RuntimeStopped.of(name))
-        return yield* Effect.failCause(exit.cause)
+      Effect.withFiberRuntime<A, AgentError>((fiber) => {
+        if (stopped) return Effect.fail(RuntimeStopped.of(name))
+        return Effect.flatMap(validateName(name), () => {
+          const endpoints = endpointsOf(name)
+          if (endpoints === undefined) return Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
+          return Effect.uninterruptibleMask((interruptible) => {
+            const inFlightCall = inFlight.enter(fiber)
+            return Effect.ensuring(interruptible(effect(endpoints)), Effect.sync(() => inFlight.leave(inFlightCall)))
+          })
+        })
       })
 
     const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {
@@ -224,7 +227,7 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
           ? call
           : Effect.timeoutFail(call, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
       }).pipe(
-        Effect.withSpan(`agent.call ${name}`, {
+        Traced.span(`agent.call ${name}`, {
           kind: "client",
           attributes: {
             "gen_ai.operation.name": "invoke_agent",

@@ -1,25 +1,15 @@
 /**
- * The in-process AgentRuntime. Calls run in fibers owned by the runtime's scope, so closing the
- * layer interrupts every call in flight; `maxConcurrentCalls` is a Semaphore over those calls;
- * mailboxes are bounded Queues (a full mailbox makes `send` wait: backpressure, never a drop).
+ * The in-process AgentRuntime. A call runs on its caller's fiber with the agent's registration
+ * context; closing the layer interrupts every fiber inside a call (and waits for it) before the
+ * agents stop. `maxConcurrentCalls` is a Semaphore over calls; mailboxes are bounded Queues (a full
+ * mailbox makes `send` wait: backpressure, never a drop).
+ *
+ * `call` is every agent step's hot path, so it is written against the fiber directly: no fiber of
+ * its own, one copy of the fiber's refs, no readiness check for agents that are always ready, and
+ * spans only when a tracer is installed.
  */
-import {
-  Cause,
-  Context,
-  Deferred,
-  Duration,
-  Effect,
-  ExecutionStrategy,
-  Exit,
-  Fiber,
-  FiberSet,
-  Layer,
-  Queue,
-  Ref,
-  Scope,
-  Tracer
-} from "effect"
-import { isValidName, validateName, type Agent } from "./Agent.js"
+import { Cause, Context, Duration, Effect, ExecutionStrategy, Exit, type Fiber, Layer, Queue, Scope, Tracer } from "effect"
+import { alwaysReady, isValidName, validateName, type Agent } from "./Agent.js"
 import {
   AgentAlreadyRegistered,
   type AgentError,
@@ -30,7 +20,11 @@ import {
   RuntimeStopped
 } from "./AgentError.js"
 import { AgentRuntime, type CallOptions, type RegisterError, type Service } from "./AgentRuntime.js"
+import * as CallContext from "./CallContext.js"
+import { provideOn } from "./internal/fiberContext.js"
+import * as InFlightCalls from "./internal/inFlightCalls.js"
 import type { Message } from "./Message.js"
+import * as Traced from "./Traced.js"
 
 export interface Options {
   /** Capacity of each agent's mailbox (default 100). */
@@ -45,10 +39,36 @@ interface Entry {
   readonly name: string
   readonly role: string
   readonly description: string
-  readonly execute: (input: Message) => Effect.Effect<Message, AgentError>
+  /** The agent's execute, its readiness checked first unless it is always ready. */
+  readonly invoke: (input: Message) => Effect.Effect<Message, AgentError>
+  /** The context the agent runs with, from its caller's (see `contextAsAgent`). */
+  readonly contextFor: (caller: Context.Context<never>) => Context.Context<never>
   readonly ready: Effect.Effect<boolean>
   readonly mailbox: Queue.Queue<Message>
   readonly scope: Scope.CloseableScope
+}
+
+/**
+ * A caller's context as agent `name` runs with it: the agent's registration context (its
+ * requirements) merged over the caller's, and the agent recorded in the call context. Calls come
+ * in runs from the same caller context (a loop, a pattern's steps, a fan-out's branches), so the
+ * last result is kept and reused while the caller's context is the same.
+ */
+const contextAsAgent = (name: string, registered: Context.Context<never>) => {
+  let lastCaller: Context.Context<never> | undefined
+  let lastResult = registered
+  return (caller: Context.Context<never>): Context.Context<never> => {
+    if (caller !== lastCaller) {
+      const callContext = CallContext.of(caller)
+      lastResult = Context.add(
+        Context.merge(caller, registered),
+        CallContext.Current,
+        callContext.agent === name ? callContext : { ...callContext, agent: name }
+      )
+      lastCaller = caller
+    }
+    return lastResult
+  }
 }
 
 /** Builds the service inside the current scope; the scope's close stops the runtime. */
@@ -58,16 +78,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const defaultTimeout = options.callTimeout === undefined ? undefined : Duration.decode(options.callTimeout)
     const semaphore = options.maxConcurrentCalls === undefined ? undefined : yield* Effect.makeSemaphore(options.maxConcurrentCalls)
     const agents = new Map<string, Entry>()
-    const stopped = yield* Ref.make(false)
-    const stopSignal = yield* Deferred.make<void>()
-    const calls = yield* FiberSet.make<Message, AgentError>()
-    const runtimeScope = yield* Effect.scope
+    // Plain state: every read is on the hot path, and JavaScript runs one fiber at a time.
+    let stopped = false
+    const inFlight = InFlightCalls.make()
+    // Agents' scopes are forked from this one, made before the finalizer below so that it closes
+    // after it: callers are interrupted (and their agents' code has ended) before any agent stops.
+    const agentsScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        yield* Ref.set(stopped, true)
-        yield* Deferred.succeed(stopSignal, undefined)
-        yield* FiberSet.clear(calls)
+        stopped = true
+        yield* inFlight.interruptAll
         for (const entry of agents.values()) {
           yield* Queue.shutdown(entry.mailbox)
           yield* Scope.close(entry.scope, Exit.void)
@@ -77,14 +98,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     )
 
     const whenRunning = <A, E, R>(effect: Effect.Effect<A, E, R>, agent?: string): Effect.Effect<A, E | RuntimeStopped, R> =>
-      Effect.flatMap(Ref.get(stopped), (isStopped): Effect.Effect<A, E | RuntimeStopped, R> =>
-        isStopped ? Effect.fail(RuntimeStopped.of(agent)) : effect
-      )
+      Effect.suspend((): Effect.Effect<A, E | RuntimeStopped, R> => (stopped ? Effect.fail(RuntimeStopped.of(agent)) : effect))
+
+    const notFound = (name: string): AgentNotFound | InvalidAgentName =>
+      isValidName(name) ? AgentNotFound.of(name, [...agents.keys()]) : InvalidAgentName.of(name)
 
     const lookup = (name: string): Effect.Effect<Entry, AgentNotFound | InvalidAgentName> => {
       const entry = agents.get(name)
-      if (entry !== undefined) return Effect.succeed(entry)
-      return isValidName(name) ? Effect.fail(AgentNotFound.of(name, [...agents.keys()])) : Effect.fail(InvalidAgentName.of(name))
+      return entry === undefined ? Effect.fail(notFound(name)) : Effect.succeed(entry)
     }
 
     const register = <R>(agent: Agent<R>): Effect.Effect<void, RegisterError, R> =>
@@ -94,19 +115,24 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           if (agents.has(agent.name)) return yield* Effect.fail(AgentAlreadyRegistered.of(agent.name))
           // The agent's requirements come from where it is registered, but its spans must hang
           // under each caller's span, so the registration-time parent span is dropped.
-          const context = Context.omit(Tracer.ParentSpan)(yield* Effect.context<R>()) as Context.Context<R>
-          const scope = yield* Scope.fork(runtimeScope, ExecutionStrategy.sequential)
-          const started = yield* agent.start.pipe(Scope.extend(scope), Effect.provide(context), Effect.exit)
+          const context = Context.omit(Tracer.ParentSpan)(yield* Effect.context<R>()) as Context.Context<never>
+          const scope = yield* Scope.fork(agentsScope, ExecutionStrategy.sequential)
+          const started = yield* agent.start.pipe(Scope.extend(scope), Effect.provide(context as Context.Context<R>), Effect.exit)
           if (Exit.isFailure(started)) {
             yield* Scope.close(scope, started)
             return yield* Effect.failCause(started.cause)
           }
+          const execute = agent.execute as (input: Message) => Effect.Effect<Message, AgentError>
+          const ready = agent.ready as Effect.Effect<boolean>
           agents.set(agent.name, {
             name: agent.name,
             role: agent.role,
             description: agent.description,
-            execute: (input) => Effect.provide(agent.execute(input), context),
-            ready: Effect.provide(agent.ready, context),
+            invoke: ready === alwaysReady
+              ? execute
+              : (input) => Effect.flatMap(ready, (isReady) => (isReady ? execute(input) : Effect.fail(AgentNotReady.of(agent.name)))),
+            contextFor: contextAsAgent(agent.name, context),
+            ready: Effect.provide(ready, context),
             mailbox: yield* Queue.bounded<Message>(channelBufferSize),
             scope
           })
@@ -122,39 +148,42 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         yield* Scope.close(entry.scope, Exit.void)
       })
 
-    const execute = (entry: Entry, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> => {
+    /** The agent's execute with the call's bounds: a permit (if limited) and the timeout. */
+    const bounded = (entry: Entry, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> => {
       const timeout = options?.timeout === undefined ? defaultTimeout : Duration.decode(options.timeout)
       // The timeout covers the wait for a permit as well: it is the caller's budget for the call.
-      const run = semaphore === undefined ? entry.execute(message) : semaphore.withPermits(1)(entry.execute(message))
+      const run = semaphore === undefined ? entry.invoke(message) : semaphore.withPermits(1)(entry.invoke(message))
       return timeout === undefined
         ? run
         : Effect.timeoutFail(run, { duration: timeout, onTimeout: () => CallTimeout.of(entry.name, Duration.toMillis(timeout)) })
     }
 
+    /** On the caller's fiber, as the agent (see `contextAsAgent`), in flight until the call ends. */
+    const asAgent = (fiber: Fiber.RuntimeFiber<Message, AgentError>, entry: Entry, effect: Effect.Effect<Message, AgentError>) => {
+      let inFlightCall: InFlightCalls.InFlightCall | undefined
+      return provideOn(fiber, entry.contextFor(fiber.currentContext), effect, {
+        before: () => {
+          inFlightCall = inFlight.enter(fiber)
+        },
+        after: () => inFlight.leave(inFlightCall!)
+      })
+    }
+
     const call = (name: string, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> =>
-      whenRunning(
-        Effect.gen(function* () {
-          const entry = yield* lookup(name)
-          if (!(yield* entry.ready)) return yield* Effect.fail(AgentNotReady.of(name))
-          // The call runs in a fiber owned by the runtime, so closing the runtime interrupts it;
-          // interrupting the caller interrupts it too.
-          const fiber = yield* FiberSet.run(calls, execute(entry, message, options))
-          const exit = yield* Fiber.await(fiber).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber)))
-          if (Exit.isSuccess(exit)) return exit.value
-          if (Cause.isInterruptedOnly(exit.cause) && (yield* Deferred.isDone(stopSignal))) {
-            return yield* Effect.fail(RuntimeStopped.of(name))
-          }
-          return yield* Effect.failCause(exit.cause)
-        }),
-        name
-      ).pipe(
-        Effect.withSpan(`agent.call ${name}`, {
+      Effect.withFiberRuntime((fiber) => {
+        if (stopped) return Effect.fail(RuntimeStopped.of(name))
+        const entry = agents.get(name)
+        if (entry === undefined) return Effect.fail(notFound(name))
+        const run = bounded(entry, message, options)
+        if (!Traced.isTracing(fiber)) return asAgent(fiber, entry, run)
+        // The span first, so that the agent's context is merged over one carrying it as the parent.
+        return Effect.withSpan(Effect.withFiberRuntime((inSpan) => asAgent(inSpan, entry, run)), `agent.call ${name}`, {
           kind: "client",
           // Would point inside this function; skipping it roughly halves the span's cost.
           captureStackTrace: false,
           attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name, "aixfx.runtime.kind": "local" }
         })
-      )
+      })
 
     const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
       Effect.forEach(names, (name) => Effect.either(call(name, message, options)), { concurrency: "unbounded" })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Agent } from "@aixfx/core"
-import { Effect } from "effect"
+import { Agent, AgentRuntime, LocalRuntime, Message, Telemetry } from "@aixfx/core"
+import { Effect, Option } from "effect"
 
 describe("Agent names", () => {
   it("accepts lower-case names up to 64 characters", () => {
@@ -21,4 +21,36 @@ describe("Agent names", () => {
       assert.include(error.message, `"My Agent"`)
       assert.include(error.message, "^[a-z][a-z0-9_-]{0,63}$")
     }))
+})
+
+describe("Agent spans", () => {
+  // Reports the span current inside the agent: its own when spans are made, the caller's otherwise.
+  const spanInside = Agent.make({
+    name: "span-inside",
+    execute: (input) =>
+      Effect.map(Effect.option(Effect.currentSpan), (span) =>
+        Message.reply(input, Option.match(span, { onNone: () => "no span", onSome: (s) => s.name })))
+  })
+  const callInsideSpan = Effect.gen(function* () {
+    yield* AgentRuntime.register(spanInside)
+    const called = yield* AgentRuntime.call("span-inside", Message.make("x")).pipe(Effect.withSpan("caller"))
+    const executed = yield* spanInside.execute(Message.make("x")).pipe(Effect.withSpan("caller"))
+    return [called.payload, executed.payload]
+  }).pipe(Effect.provide(LocalRuntime.layer()))
+
+  it.effect("are not made when no tracer is installed: the caller's span is the current one inside", () =>
+    Effect.map(callInsideSpan, (payloads) => assert.deepStrictEqual(payloads, ["caller", "caller"])))
+
+  it.effect("are made when a tracer is installed: invoke_agent under agent.call under the caller", () => {
+    const exporter = new Telemetry.InMemorySpanExporter()
+    return Effect.gen(function* () {
+      assert.deepStrictEqual(yield* callInsideSpan, ["invoke_agent span-inside", "invoke_agent span-inside"])
+      const spans = exporter.getFinishedSpans()
+      const parentOf = (span: (typeof spans)[number]) => spans.find((s) => s.spanContext().spanId === span.parentSpanContext?.spanId)?.name
+      const named = (name: string) => spans.filter((s) => s.name === name)
+      assert.deepStrictEqual(named("agent.call span-inside").map(parentOf), ["caller"])
+      // Called through the runtime, then executed directly.
+      assert.deepStrictEqual(named("invoke_agent span-inside").map(parentOf), ["agent.call span-inside", "caller"])
+    }).pipe(Effect.provide(Telemetry.layerMemory(exporter)))
+  })
 })

@@ -12,7 +12,8 @@ import {
   CallTimeout,
   type Json,
   Message,
-  PatternTimeout
+  PatternTimeout,
+  Traced
 } from "@aixfx/core"
 import { Duration, Effect, Schedule } from "effect"
 
@@ -79,7 +80,7 @@ export const callStep = (
     AgentRuntime.call(nameOf(agent), message, options.stepTimeout === undefined ? undefined : { timeout: options.stepTimeout }),
     options.stepRetry
   ).pipe(
-    Effect.withSpan(`step ${options.name}.${step}`, {
+    Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
     })
@@ -119,7 +120,8 @@ export const make = <R>(
     execute: (input) =>
       withRetry(bounded(input), options.retry).pipe(
         CallContext.withPattern(options.name),
-        Effect.withSpan(`pattern.${kind} ${options.name}`, {
+        Traced.span(`pattern.${kind} ${options.name}`, {
+          captureStackTrace: false,
           attributes: {
             "aixfx.pattern.kind": kind,
             "aixfx.pattern.name": options.name,

@@ -3,6 +3,7 @@ import { AgentFailed, type AgentError, MalformedOutput } from "../AgentError.js"
 import type { JsonValue } from "../Json.js"
 import * as LanguageModel from "../LanguageModel.js"
 import * as Message from "../Message.js"
+import * as Traced from "../Traced.js"
 
 /** A tool an LLM agent may call: typed arguments, a handler, and what it returns to the model. */
 export interface AgentTool<A = any> {
@@ -59,7 +60,7 @@ export const makeLlmExecute = (options: LlmOptions) => {
       ),
       Effect.flatMap(tool.handler),
       Effect.map((out) => (typeof out === "string" ? out : JSON.stringify(out))),
-      Effect.withSpan(`execute_tool ${call.name}`, {
+      Traced.span(`execute_tool ${call.name}`, {
         attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name, "gen_ai.tool.call.id": call.id }
       })
     )
