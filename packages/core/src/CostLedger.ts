@@ -76,25 +76,27 @@ export interface FinishedCall {
 export const recordCall = (
   call: FinishedCall
 ): Effect.Effect<{ readonly costUsd: number | null; readonly context: CallContext.CallContext; readonly durationMs: number }> =>
-  Effect.gen(function* () {
-    const costUsd = (yield* Pricing.current).price(call.provider, call.model, call.usage)
-    const context = yield* CallContext.get
-    const now = yield* Clock.currentTimeMillis
-    const durationMs = now - call.startedAt
-    yield* recordIfPresent({
-      runId: context.runId,
-      agent: context.agent,
-      patternPath: context.patternPath,
-      provider: call.provider,
-      model: call.model,
-      usage: call.usage,
-      costUsd,
-      durationMs,
-      timestamp: now,
-      ...(call.error === undefined ? {} : { error: call.error })
-    })
-    return { costUsd, context, durationMs }
-  })
+  Effect.flatMap(Pricing.current, (pricing) =>
+    Effect.flatMap(CallContext.get, (context) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const costUsd = pricing.price(call.provider, call.model, call.usage)
+        const durationMs = now - call.startedAt
+        return Effect.as(
+          recordIfPresent({
+            runId: context.runId,
+            agent: context.agent,
+            patternPath: context.patternPath,
+            provider: call.provider,
+            model: call.model,
+            usage: call.usage,
+            costUsd,
+            durationMs,
+            timestamp: now,
+            ...(call.error === undefined ? {} : { error: call.error })
+          }),
+          { costUsd, context, durationMs }
+        )
+      })))
 
 export const entries: Effect.Effect<ReadonlyArray<Entry>, never, CostLedger> = Effect.flatMap(CostLedger, (l) => l.entries)
 

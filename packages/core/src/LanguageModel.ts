@@ -5,9 +5,11 @@
  */
 import { Clock, Context, Effect, FiberRef, JSONSchema, Option, Ref, Schema, Stream } from "effect"
 import { type LlmError, MalformedOutput } from "./AgentError.js"
+import type * as CallContext from "./CallContext.js"
 import * as CostLedger from "./CostLedger.js"
-import { currentContentCapture, inputMessages, outputMessages } from "./internal/telemetryContent.js"
+import { type ContentCaptureOptions, currentContentCapture, inputMessages, outputMessages } from "./internal/telemetryContent.js"
 import { recordModelCall } from "./internal/telemetryMetrics.js"
+import * as Traced from "./Traced.js"
 import * as Usage from "./Usage.js"
 
 export interface ToolCall {
@@ -112,56 +114,67 @@ interface Outcome {
 }
 
 /** Span attributes, metrics and ledger entry for a finished call (or the part of a stream that arrived). */
-const settle = (provider: string, requestModel: string, outcome: Outcome, startedAt: number) =>
-  Effect.gen(function* () {
-    const model = outcome.model || requestModel
-    const { context: ctx, costUsd, durationMs } = yield* CostLedger.recordCall({
+const settle = (provider: string, requestModel: string, outcome: Outcome, startedAt: number) => {
+  const model = outcome.model || requestModel
+  return Effect.flatMap(
+    CostLedger.recordCall({
       provider,
       model,
       usage: outcome.usage,
       startedAt,
       ...(outcome.error === undefined ? {} : { error: outcome.error })
-    })
-    const capture = yield* FiberRef.get(currentContentCapture)
-    const u = outcome.usage
-    yield* Effect.annotateCurrentSpan({
-      "gen_ai.response.model": outcome.model,
-      "gen_ai.usage.input_tokens": u.inputTokens,
-      "gen_ai.usage.output_tokens": u.outputTokens,
-      "gen_ai.usage.cached_input_tokens": u.cachedInputTokens,
-      "gen_ai.usage.reasoning_tokens": u.reasoningTokens,
-      "langfuse.observation.usage_details": JSON.stringify({
-        input: u.inputTokens,
-        output: u.outputTokens,
-        total: u.inputTokens + u.outputTokens,
-        ...(u.cachedInputTokens > 0 ? { input_cached_tokens: u.cachedInputTokens } : {})
-      }),
-      ...(outcome.finishReason === undefined ? {} : { "gen_ai.response.finish_reasons": [outcome.finishReason] }),
-      ...(costUsd === null
-        ? { "aixfx.cost.unknown": true }
-        : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
-      ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent }),
-      ...(capture.enabled && (outcome.text !== undefined || outcome.toolCalls !== undefined)
-        ? {
-          "gen_ai.output.messages": outputMessages(
-            { text: outcome.text ?? "", toolCalls: outcome.toolCalls ?? [] },
-            outcome.finishReason,
-            capture.maxLength
-          )
-        }
-        : {})
-    })
-    yield* recordModelCall({
-      provider,
-      model,
-      agent: ctx.agent,
-      patternPath: ctx.patternPath,
-      usage: u,
-      costUsd,
-      durationMs,
-      error: outcome.error
-    })
-  })
+    }),
+    ({ context: ctx, costUsd, durationMs }) =>
+      Effect.zipRight(
+        // Span attributes only when a tracer records them: building them (JSON included) is not free.
+        Effect.withFiberRuntime((fiber) =>
+          Traced.isTracing(fiber) ? Effect.annotateCurrentSpan(outcomeAttributes(outcome, ctx, costUsd, fiber.getFiberRef(currentContentCapture))) : Effect.void
+        ),
+        recordModelCall({
+          provider,
+          model,
+          agent: ctx.agent,
+          patternPath: ctx.patternPath,
+          usage: outcome.usage,
+          costUsd,
+          durationMs,
+          error: outcome.error
+        })
+      )
+  )
+}
+
+/** The `chat` span's attributes for a finished call. */
+const outcomeAttributes = (outcome: Outcome, ctx: CallContext.CallContext, costUsd: number | null, capture: ContentCaptureOptions) => {
+  const u = outcome.usage
+  return {
+    "gen_ai.response.model": outcome.model,
+    "gen_ai.usage.input_tokens": u.inputTokens,
+    "gen_ai.usage.output_tokens": u.outputTokens,
+    "gen_ai.usage.cached_input_tokens": u.cachedInputTokens,
+    "gen_ai.usage.reasoning_tokens": u.reasoningTokens,
+    "langfuse.observation.usage_details": JSON.stringify({
+      input: u.inputTokens,
+      output: u.outputTokens,
+      total: u.inputTokens + u.outputTokens,
+      ...(u.cachedInputTokens > 0 ? { input_cached_tokens: u.cachedInputTokens } : {})
+    }),
+    ...(outcome.finishReason === undefined ? {} : { "gen_ai.response.finish_reasons": [outcome.finishReason] }),
+    ...(costUsd === null
+      ? { "aixfx.cost.unknown": true }
+      : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
+    ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent }),
+    ...(capture.enabled && (outcome.text !== undefined || outcome.toolCalls !== undefined)
+      ? {
+        "gen_ai.output.messages": outputMessages(
+          { text: outcome.text ?? "", toolCalls: outcome.toolCalls ?? [] },
+          outcome.finishReason,
+          capture.maxLength
+        )
+      }
+      : {})
+  }
+}
 
 /** Builds the service from a provider's implementation, adding tracing and cost recording. */
 export const make = (impl: Implementation): Service => {
@@ -179,17 +192,17 @@ export const make = (impl: Implementation): Service => {
         )
       ))
 
-  const generate = (request: GenerateRequest) => {
+  const generate = (request: GenerateRequest): Effect.Effect<GenerateResponse, LlmError> => {
     const resolved = resolve(request)
-    return Effect.gen(function* () {
-      const startedAt = yield* Clock.currentTimeMillis
-      yield* captureInput(resolved)
-      const response = yield* impl.generate(resolved)
-      yield* settle(impl.provider, resolved.model, response, startedAt)
-      return response
-    }).pipe(
-      Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error._tag)),
-      Effect.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) })
+    const run = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      Effect.tap(impl.generate(resolved), (response) => settle(impl.provider, resolved.model, response, startedAt)))
+    return Effect.withFiberRuntime<GenerateResponse, LlmError>((fiber) =>
+      Traced.isTracing(fiber)
+        ? Effect.zipRight(captureInput(resolved), run).pipe(
+          Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error._tag)),
+          Effect.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) })
+        )
+        : run
     )
   }
 

@@ -112,6 +112,20 @@ describe("spans", () => {
   })
 })
 
+describe("without a tracer", () => {
+  it.effect("a model call makes no chat span and annotates no span of the caller's, but is still recorded", () =>
+    Effect.gen(function* () {
+      const model = yield* LanguageModel.LanguageModel
+      const caller = yield* Effect.gen(function* () {
+        yield* model.generate({ messages: [{ role: "user", content: "hi" }] })
+        return yield* Effect.currentSpan
+      }).pipe(Effect.withSpan("caller"))
+      assert.strictEqual(caller.name, "caller")
+      assert.deepStrictEqual([...caller.attributes.keys()], [])
+      assert.strictEqual((yield* CostLedger.entries).length, 1)
+    }).pipe(Effect.provide(Layer.merge(LocalHeuristicModel.layer(), CostLedger.layer))))
+})
+
 describe("span parents", () => {
   it.effect("an agent registered inside one span runs under each caller's span", () => {
     const exporter = new Telemetry.InMemorySpanExporter()

@@ -69,7 +69,9 @@ export const makeLlmExecute = (options: LlmOptions) => {
   return (input: Message.Message) =>
     Effect.gen(function* () {
       const model = yield* LanguageModel.LanguageModel
-      const history = decodeConversation(input.metadata["conversation"]).pipe((o) => (o._tag === "Some" ? o.value : []))
+      const conversation = input.metadata["conversation"]
+      // Most messages carry none: decoding `undefined` would build a parse error to throw away.
+      const history = conversation === undefined ? [] : decodeConversation(conversation).pipe((o) => (o._tag === "Some" ? o.value : []))
       const messages: Array<LanguageModel.ChatMessage> = [
         { role: "system", content: options.instructions },
         ...history.map((t) => ({ role: t.role, content: t.content })),
