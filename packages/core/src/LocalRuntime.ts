@@ -21,6 +21,7 @@ import {
 } from "./AgentError.js"
 import { AgentRuntime, type CallOptions, type RegisterError, type Service } from "./AgentRuntime.js"
 import * as CallContext from "./CallContext.js"
+import * as FanOut from "./FanOut.js"
 import { provideOn } from "./internal/fiberContext.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import type { Message } from "./Message.js"
@@ -186,7 +187,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       })
 
     const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
-      Effect.forEach(names, (name) => Effect.either(call(name, message, options)), { concurrency: "unbounded" })
+      FanOut.either(names.map((name) => call(name, message, options)))
 
     const send = (name: string, message: Message) =>
       whenRunning(
