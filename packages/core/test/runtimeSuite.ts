@@ -18,6 +18,13 @@ export type MakeRuntime = (options: LocalRuntime.Options) => Layer.Layer<AgentRu
 const echo = Agent.fromFunction("echo", (m) => Message.reply(m, `echo: ${m.payload}`))
 const failing = Agent.make({ name: "failing", execute: () => Effect.fail(AgentFailed.of("failing", "it always fails")) })
 
+/** An agent that says it `started`, then waits until interrupted, and runs `onInterrupt` then. */
+const hanging = (name: string, started: Deferred.Deferred<void>, onInterrupt: Effect.Effect<unknown>) =>
+  Agent.make({
+    name,
+    execute: () => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), Effect.onInterrupt(() => onInterrupt))
+  })
+
 /** Yields until `check` holds (bounded: fails the test after `max` yields). */
 const eventually = (check: Effect.Effect<boolean>, max = 10_000) =>
   Effect.gen(function* () {
@@ -32,6 +39,13 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
   describe(`AgentRuntime contract: ${label}`, () => {
     const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>, options: LocalRuntime.Options = {}) =>
       Effect.provide(effect, makeRuntime(options))
+
+    /** The runtime under test in a scope of its own, for tests that close it while calls run. */
+    const runtimeInScope = Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(makeRuntime({}), scope)
+      return { runtime: Context.get(context, AgentRuntime.AgentRuntime), scope }
+    })
 
     it.effect("calls a registered agent and returns its reply", () =>
       withRuntime(
@@ -202,20 +216,13 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
 
     it.effect("closing the runtime's scope interrupts the callers inside calls and stops every agent", () =>
       Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        const context = yield* Layer.buildWithScope(makeRuntime({}), scope)
-        const runtime = Context.get(context, AgentRuntime.AgentRuntime)
+        const { runtime, scope } = yield* runtimeInScope
         const started = yield* Deferred.make<void>()
         const events = yield* Ref.make<ReadonlyArray<string>>([])
-        const hang = Agent.make({
-          name: "hang",
-          execute: () =>
-            Deferred.succeed(started, undefined).pipe(
-              Effect.zipRight(Effect.never),
-              Effect.onInterrupt(() => Ref.update(events, (e) => [...e, "interrupted"]))
-            ),
+        const hang = {
+          ...hanging("hang", started, Ref.update(events, (e) => [...e, "interrupted"])),
           start: Effect.addFinalizer(() => Ref.update(events, (e) => [...e, "stopped"]))
-        })
+        }
         yield* runtime.register(hang)
         const call = yield* Effect.fork(runtime.call("hang", Message.make("x")))
         yield* Deferred.await(started)
@@ -231,9 +238,7 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
 
     it.effect("closing the runtime leaves alone a caller whose calls all ended, however they ended", () =>
       Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        const context = yield* Layer.buildWithScope(makeRuntime({}), scope)
-        const runtime = Context.get(context, AgentRuntime.AgentRuntime)
+        const { runtime, scope } = yield* runtimeInScope
         yield* runtime.register(echo)
         yield* runtime.register(failing)
         const hangStarted = yield* Deferred.make<void>()
@@ -263,21 +268,10 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
 
     it.effect("a call nested inside another on the same fiber is interrupted with it when the runtime closes", () =>
       Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        const context = yield* Layer.buildWithScope(makeRuntime({}), scope)
-        const runtime = Context.get(context, AgentRuntime.AgentRuntime)
+        const { runtime, scope } = yield* runtimeInScope
         const started = yield* Deferred.make<void>()
         const events = yield* Ref.make<ReadonlyArray<string>>([])
-        yield* runtime.register(
-          Agent.make({
-            name: "inner",
-            execute: () =>
-              Deferred.succeed(started, undefined).pipe(
-                Effect.zipRight(Effect.never),
-                Effect.onInterrupt(() => Ref.update(events, (e) => [...e, "inner interrupted"]))
-              )
-          })
-        )
+        yield* runtime.register(hanging("inner", started, Ref.update(events, (e) => [...e, "inner interrupted"])))
         // The outer agent calls the inner one on its own fiber (no fork).
         yield* runtime.register(
           Agent.make({
@@ -301,16 +295,7 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
         Effect.gen(function* () {
           const started = yield* Deferred.make<void>()
           const interrupted = yield* Deferred.make<void>()
-          yield* AgentRuntime.register(
-            Agent.make({
-              name: "hang",
-              execute: () =>
-                Deferred.succeed(started, undefined).pipe(
-                  Effect.zipRight(Effect.never),
-                  Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
-                )
-            })
-          )
+          yield* AgentRuntime.register(hanging("hang", started, Deferred.succeed(interrupted, undefined)))
           const call = yield* Effect.fork(AgentRuntime.call("hang", Message.make("x")))
           yield* Deferred.await(started)
           yield* Fiber.interrupt(call)
