@@ -14,7 +14,7 @@
 import { Tracer as OtelTracer } from "@effect/opentelemetry"
 import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import { Effect, FiberRef, HashMap, Option, type Tracer } from "effect"
+import { Effect, FiberRef, HashMap, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 
 export const TRACEPARENT = "traceparent"
@@ -93,11 +93,19 @@ export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContex
 // ---- trace context ---------------------------------------------------------------------------
 
 /** `traceparent` (+ `tracestate`) of the current span; empty outside any span. */
-export const traceHeaders: Effect.Effect<Record<string, string>> = Effect.map(Effect.option(OtelTracer.currentOtelSpan), (span) => {
-  const carrier: Record<string, string> = {}
-  if (Option.isSome(span)) propagator.inject(trace.setSpanContext(ROOT_CONTEXT, span.value.spanContext()), carrier, { set: (c, k, v) => (c[k] = v) })
-  return carrier
-})
+export const traceHeaders: Effect.Effect<Record<string, string>> = Effect.flatMap(
+  // No span at all (no tracer installed) is the common case: answer it without `currentOtelSpan`,
+  // whose failure builds an exception (with its stack) on every call.
+  Effect.serviceOption(Tracer.ParentSpan),
+  (parent) =>
+    Option.isNone(parent)
+      ? Effect.succeed({})
+      : Effect.map(Effect.option(OtelTracer.currentOtelSpan), (span) => {
+        const carrier: Record<string, string> = {}
+        if (Option.isSome(span)) propagator.inject(trace.setSpanContext(ROOT_CONTEXT, span.value.spanContext()), carrier, { set: (c, k, v) => (c[k] = v) })
+        return carrier
+      })
+)
 
 /** The remote span `traceparent` (+ `tracestate`) names, if the header is present and valid. */
 export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
@@ -111,15 +119,16 @@ export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
   )
 
 /** Everything a call should carry: trace headers, the `CallContext` and the session. */
-export const inject: Effect.Effect<Record<string, string>> = Effect.gen(function* () {
-  const session = yield* currentSession
-  return {
-    ...(yield* traceHeaders),
-    ...callContextHeaders(yield* CallContext.get),
+export const inject: Effect.Effect<Record<string, string>> = Effect.zipWith(
+  traceHeaders,
+  Effect.zip(CallContext.get, currentSession),
+  (traceCarrier, [callContext, session]) => ({
+    ...traceCarrier,
+    ...callContextHeaders(callContext),
     ...(session.sessionId === undefined ? {} : { [SESSION_ID]: session.sessionId }),
     ...(session.userId === undefined ? {} : { [USER_ID]: session.userId })
-  }
-})
+  })
+)
 
 /**
  * Runs `effect` as the continuation of the remote call the headers describe: the remote span is the

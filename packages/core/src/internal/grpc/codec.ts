@@ -17,7 +17,7 @@ import {
   Unauthenticated
 } from "../../AgentError.js"
 import type { JsonObject, JsonValue } from "../../Json.js"
-import { Message } from "../../Message.js"
+import * as Message from "../../Message.js"
 
 /** `packages/core/proto`, the same relative place from `src/` and from `dist/`. */
 export const protoDir = fileURLToPath(new URL("../../../proto/", import.meta.url))
@@ -90,7 +90,7 @@ export interface ProtoMessage {
   readonly timestamp: number
 }
 
-export const messageToProto = (message: Message): ProtoMessage => ({
+export const messageToProto = (message: Message.Message): ProtoMessage => ({
   id: message.id,
   type: message.type,
   payload: message.payload,
@@ -98,9 +98,13 @@ export const messageToProto = (message: Message): ProtoMessage => ({
   timestamp: message.timestamp
 })
 
-/** A message from the wire; a client of another language may leave id, type or time out. */
-export const messageFromProto = (proto: ProtoMessage | null | undefined): Message =>
-  new Message({
+/**
+ * A message from the wire; a client of another language may leave id, type or time out. Built
+ * with `Message.make` (a JSON-safety check), not the validating class constructor: validation cost
+ * ~90 µs a message, on both ends of every call.
+ */
+export const messageFromProto = (proto: ProtoMessage | null | undefined): Message.Message =>
+  Message.make({
     id: proto?.id || crypto.randomUUID(),
     type: proto?.type || "text",
     payload: proto?.payload ?? "",
