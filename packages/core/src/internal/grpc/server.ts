@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { status as Status } from "@grpc/grpc-js"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, FiberSet, Option, Redacted, Runtime, type Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
 import { type AgentError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
@@ -51,7 +51,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(runtime)
-    const calls = yield* FiberSet.make<unknown, unknown>()
+    // The fibers of calls in flight (a plain set: adding to a FiberSet took a fiber of its own per call).
+    const calls = new Set<Fiber.RuntimeFiber<unknown, AgentError>>()
     // Read synchronously by the call observers, so a plain flag.
     let shuttingDown = false
     const server = new grpc.Server(options.channelOptions)
@@ -85,7 +86,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       const rejected = authenticate(call.metadata)
       if (rejected !== undefined) return done(Exit.fail(rejected))
       const fiber = runFork(withIncomingContext(call.metadata)(handle))
-      runFork(FiberSet.add(calls, fiber))
+      calls.add(fiber)
       const deadline = call.getDeadline()
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline
       const timer = Number.isFinite(deadlineMs)
@@ -93,6 +94,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         : undefined
       call.on("cancelled", () => runFork(Fiber.interrupt(fiber)))
       fiber.addObserver((exit) => {
+        calls.delete(fiber)
         clearTimeout(timer)
         if (!Exit.isInterrupted(exit)) return done(exit)
         // Interrupted: by the caller (nobody to answer) or by the node stopping (answer RuntimeStopped).
@@ -175,7 +177,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         const within = (duration: Duration.Duration) =>
           Effect.interruptible(Effect.raceFirst(Effect.as(Deferred.await(drained), true), Effect.as(wallClockSleep(duration), false)))
         if (yield* within(options.shutdownGracePeriod)) return
-        yield* FiberSet.clear(calls)
+        yield* Fiber.interruptAll([...calls])
         // Let the RuntimeStopped answers reach the callers before the connections are cut.
         yield* within(Duration.millis(500))
         server.forceShutdown()
