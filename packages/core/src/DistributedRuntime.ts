@@ -29,6 +29,7 @@ import * as Grpc from "./internal/grpc/client.js"
 import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
 import { serve } from "./internal/grpc/server.js"
+import * as FanOut from "./FanOut.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import * as LocalRuntime from "./LocalRuntime.js"
 import type { Message } from "./Message.js"
@@ -281,8 +282,7 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
       register: (agent) => Effect.tap(local.register(agent), () => Effect.sync(() => localNames.add(agent.name))),
       unregister: (name) => Effect.tap(local.unregister(name), () => Effect.sync(() => localNames.delete(name))),
       call,
-      callAll: (names, message, callOptions) =>
-        Effect.forEach(names, (name) => Effect.either(call(name, message, callOptions)), { concurrency: "unbounded" }),
+      callAll: (names, message, callOptions) => FanOut.either(names.map((name) => call(name, message, callOptions))),
       send: (name, message) =>
         localNames.has(name)
           ? local.send(name, message)
