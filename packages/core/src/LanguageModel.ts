@@ -97,11 +97,14 @@ const requestAttributes = (provider: string, request: GenerateRequest & { readon
   ...(request.maxTokens === undefined ? {} : { "gen_ai.request.max_tokens": request.maxTokens })
 })
 
-/** The prompt on the current `chat` span, when content capture is on. */
+/** The prompt on the current `chat` span, when content capture is on (and a tracer makes the span). */
 const captureInput = (request: GenerateRequest) =>
-  Effect.flatMap(FiberRef.get(currentContentCapture), (capture) =>
-    capture.enabled ? Effect.annotateCurrentSpan("gen_ai.input.messages", inputMessages(request.messages, capture.maxLength)) : Effect.void
-  )
+  Effect.withFiberRuntime((fiber) => {
+    const capture = fiber.getFiberRef(currentContentCapture)
+    return capture.enabled && Traced.isTracing(fiber)
+      ? Effect.annotateCurrentSpan("gen_ai.input.messages", inputMessages(request.messages, capture.maxLength))
+      : Effect.void
+  })
 
 interface Outcome {
   readonly model: string
@@ -208,7 +211,7 @@ export const make = (impl: Implementation): Service => {
 
   const stream = (request: GenerateRequest): Stream.Stream<StreamPart, LlmError> => {
     const resolved = resolve(request)
-    return Stream.unwrapScoped(
+    const body = Stream.unwrapScoped(
       Effect.gen(function* () {
         const startedAt = yield* Clock.currentTimeMillis
         yield* captureInput(resolved)
@@ -251,7 +254,16 @@ export const make = (impl: Implementation): Service => {
           Stream.onDone(() => inChatSpan(settleOnce()))
         )
       })
-    ).pipe(Stream.withSpan(`chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) }))
+    )
+    return Stream.unwrap(
+      Effect.withFiberRuntime((fiber) =>
+        Effect.succeed(
+          Traced.isTracing(fiber)
+            ? Stream.withSpan(body, `chat ${resolved.model}`, { kind: "client", attributes: requestAttributes(impl.provider, resolved) })
+            : body
+        )
+      )
+    )
   }
 
   return { provider: impl.provider, defaultModel: impl.defaultModel, generate, stream }
