@@ -21,9 +21,9 @@ import {
   type Scope,
   Stream
 } from "effect"
-import { validateName } from "./Agent.js"
+import { isValidName } from "./Agent.js"
 import * as CallContext from "./CallContext.js"
-import { type AgentError, AgentNotFound, CallTimeout, RuntimeStopped } from "./AgentError.js"
+import { type AgentError, AgentNotFound, CallTimeout, InvalidAgentName, RuntimeStopped } from "./AgentError.js"
 import { AgentRuntime, type AgentInfo, type CallOptions, type MailboxError, type Service } from "./AgentRuntime.js"
 import * as Grpc from "./internal/grpc/client.js"
 import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
@@ -205,13 +205,12 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const remote = <A>(name: string, effect: (endpoints: ReadonlyArray<string>) => Effect.Effect<A, AgentError>) =>
       Effect.withFiberRuntime<A, AgentError>((fiber) => {
         if (stopped) return Effect.fail(RuntimeStopped.of(name))
-        return Effect.flatMap(validateName(name), () => {
-          const endpoints = endpointsOf(name)
-          if (endpoints === undefined) return Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
-          return Effect.uninterruptibleMask((interruptible) => {
-            const inFlightCall = inFlight.enter(fiber)
-            return Effect.ensuring(interruptible(effect(endpoints)), Effect.sync(() => inFlight.leave(inFlightCall)))
-          })
+        if (!isValidName(name)) return Effect.fail(InvalidAgentName.of(name))
+        const endpoints = endpointsOf(name)
+        if (endpoints === undefined) return Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
+        return Effect.uninterruptibleMask((interruptible) => {
+          const inFlightCall = inFlight.enter(fiber)
+          return Effect.ensuring(interruptible(effect(endpoints)), Effect.sync(() => inFlight.leave(inFlightCall)))
         })
       })
 

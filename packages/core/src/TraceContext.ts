@@ -14,7 +14,7 @@
 import { Tracer as OtelTracer } from "@effect/opentelemetry"
 import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import { Effect, FiberRef, HashMap, Option, Tracer } from "effect"
+import { Context, Effect, FiberRef, HashMap, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 
 export const TRACEPARENT = "traceparent"
@@ -66,10 +66,13 @@ export const withSession = (session: Session) => <A, E, R>(effect: Effect.Effect
 }
 
 /** The session and user the current spans are annotated with (set by `withSession`). */
-export const currentSession: Effect.Effect<Session> = Effect.map(FiberRef.get(FiberRef.currentTracerSpanAnnotations), (annotations) => {
+/** The session recorded in span annotations (as `withSession` puts it there). */
+const sessionOf = (annotations: HashMap.HashMap<string, unknown>): Session => {
   const read = (key: string) => Option.getOrUndefined(Option.filter(HashMap.get(annotations, key), (v): v is string => typeof v === "string"))
   return { sessionId: read(SESSION_ATTRIBUTES[0]), userId: read(USER_ATTRIBUTES[0]) }
-})
+}
+
+export const currentSession: Effect.Effect<Session> = Effect.map(FiberRef.get(FiberRef.currentTracerSpanAnnotations), sessionOf)
 
 // ---- call context ----------------------------------------------------------------------------
 
@@ -81,6 +84,9 @@ export const callContextHeaders = (context: CallContext.CallContext): Record<str
 })
 
 /** The `CallContext` the headers carry (empty fields when a header is missing). */
+const isEmpty = (context: CallContext.CallContext): boolean =>
+  context.runId === undefined && context.agent === undefined && context.patternPath.length === 0
+
 export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => {
   const path = header(carrier, PATTERN_PATH)
   return {
@@ -118,17 +124,21 @@ export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
     })
   )
 
-/** Everything a call should carry: trace headers, the `CallContext` and the session. */
-export const inject: Effect.Effect<Record<string, string>> = Effect.zipWith(
-  traceHeaders,
-  Effect.zip(CallContext.get, currentSession),
-  (traceCarrier, [callContext, session]) => ({
-    ...traceCarrier,
-    ...callContextHeaders(callContext),
+/**
+ * Everything a call should carry: trace headers, the `CallContext` and the session. Read off the
+ * fiber at once: this runs on every remote call.
+ */
+export const inject: Effect.Effect<Record<string, string>> = Effect.withFiberRuntime((fiber) => {
+  const session = sessionOf(fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations))
+  const headers = {
+    ...callContextHeaders(CallContext.of(fiber.currentContext)),
     ...(session.sessionId === undefined ? {} : { [SESSION_ID]: session.sessionId }),
     ...(session.userId === undefined ? {} : { [USER_ID]: session.userId })
-  })
-)
+  }
+  return Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "None"
+    ? Effect.succeed(headers)
+    : Effect.map(traceHeaders, (trace) => ({ ...trace, ...headers }))
+})
 
 /**
  * Runs `effect` as the continuation of the remote call the headers describe: the remote span is the
@@ -136,10 +146,10 @@ export const inject: Effect.Effect<Record<string, string>> = Effect.zipWith(
  * trace headers start a new trace instead (a caller without tracing is not an error).
  */
 export const withRemoteParent = (carrier: Carrier) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  const adopted = effect.pipe(
-    withSession({ sessionId: header(carrier, SESSION_ID), userId: header(carrier, USER_ID) }),
-    CallContext.withContext(callContextFromHeaders(carrier))
-  )
+  const callContext = callContextFromHeaders(carrier)
+  const withSessionOf = withSession({ sessionId: header(carrier, SESSION_ID), userId: header(carrier, USER_ID) })
+  // A caller outside any run, agent or pattern sent none: the empty call context is already current.
+  const adopted = isEmpty(callContext) ? withSessionOf(effect) : CallContext.withContext(callContext)(withSessionOf(effect))
   return Option.match(extract(carrier), {
     onNone: () => adopted,
     onSome: (parent) => Effect.withParentSpan(adopted, parent) as Effect.Effect<A, E, R>

@@ -122,6 +122,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
       )
 
     const next = (endpoints: ReadonlyArray<string>): ReadonlyArray<string> => {
+      if (endpoints.length === 1) return endpoints
       const key = endpoints.join(",")
       const start = rotation.get(key) ?? 0
       rotation.set(key, (start + 1) % endpoints.length)
@@ -133,23 +134,23 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
       method: Method,
       request: object,
       target: { readonly agent: string; readonly timeoutMs: number | undefined }
-    ): Effect.Effect<A, AgentError> =>
-      Effect.gen(function* () {
-        const bytes = yield* serialize(method, request, target.agent)
-        const order = next(endpoints)
-        for (const [index, endpoint] of order.entries()) {
-          const result = yield* Effect.either(attempt<A>(method, bytes, { ...target, endpoint }))
-          if (Either.isRight(result)) return result.right
-          const failure = result.left
-          if (failure._tag !== "RpcFailed") return yield* Effect.fail(failure)
-          const last = index === order.length - 1
-          if (last || !wasNotDelivered(failure.status)) {
-            return yield* Effect.fail(errorFromStatus(failure.status, { ...target, endpoint }))
+    ): Effect.Effect<A, AgentError> => {
+      const bytes = serialize(method, request, target.agent)
+      if (Either.isLeft(bytes)) return Effect.fail(bytes.left)
+      const order = next(endpoints)
+      // Endpoints in turn: the next one only when this one surely did not get the call.
+      const from = (index: number): Effect.Effect<A, AgentError> => {
+        const endpoint = order[index]!
+        return Effect.catchAll(attempt<A>(method, bytes.right, { ...target, endpoint }), (failure) => {
+          if (failure._tag !== "RpcFailed") return Effect.fail(failure)
+          if (index === order.length - 1 || !wasNotDelivered(failure.status)) {
+            return Effect.fail(errorFromStatus(failure.status, { ...target, endpoint }))
           }
-          yield* Effect.annotateCurrentSpan("aixfx.failover.from", endpoint)
-        }
-        return yield* Effect.dieMessage("unreachable: no endpoint was tried")
-      })
+          return Effect.zipRight(Effect.annotateCurrentSpan("aixfx.failover.from", endpoint), from(index + 1))
+        })
+      }
+      return from(0)
+    }
 
     const stream = (endpoint: string, agent: string, message: Message): Stream.Stream<StreamEvent, AgentError> =>
       Stream.unwrap(
