@@ -11,13 +11,14 @@ import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import type { Benchmark } from "./lib/Benchmark.js"
 import { loadAgentService } from "./lib/grpcEcho.js"
-import { quantile, ratio, round } from "./lib/measure.js"
+import { collectGarbage, quantile, ratio, round } from "./lib/measure.js"
 
 const TARGET = 1.3
 const CONCURRENCY = 32
 // Enough for both sides to reach steady state: the aixfx path has more code for the JIT to settle
 // (at 200 calls its p50 was still falling, the bare echo's was not).
 const WARM_UP = 2000
+const ROUNDS = 6
 const serverFile = fileURLToPath(new URL("./lib/grpcEcho.ts", import.meta.url))
 
 interface Figures {
@@ -54,26 +55,40 @@ const stopServer = (child: ChildProcess): Promise<void> =>
     child.stdin!.end()
   })
 
-/** Sequential latencies (ms) then concurrent throughput, for any `call`. */
-const measure = async (call: () => Promise<unknown>, sequential: number, concurrent: number): Promise<Figures> => {
-  for (let i = 0; i < Math.min(WARM_UP, sequential); i++) await call() // connections, JIT
-  const latencies: Array<number> = []
-  for (let i = 0; i < sequential; i++) {
-    const start = performance.now()
-    await call()
-    latencies.push(performance.now() - start)
-  }
-  let remaining = concurrent
-  const worker = async () => {
-    while (remaining-- > 0) await call()
-  }
-  const start = performance.now()
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  const seconds = (performance.now() - start) / 1000
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), callsPerSecond: concurrent / seconds }
+/**
+ * One way of calling the echo: `sequential(n)` makes n calls one after another and gives their
+ * latencies (ms); `concurrent(n)` makes n calls, CONCURRENCY in flight, and gives the seconds taken.
+ */
+interface Caller {
+  readonly sequential: (n: number) => Promise<ReadonlyArray<number>>
+  readonly concurrent: (n: number) => Promise<number>
+  readonly close: () => Promise<void>
 }
 
-const measureBare = async (endpoint: string, sequential: number, concurrent: number): Promise<Figures> => {
+/** A caller over any promise-returning call. */
+const promiseCaller = (call: () => Promise<unknown>, close: () => Promise<void>): Caller => ({
+  sequential: async (n) => {
+    const latencies: Array<number> = []
+    for (let i = 0; i < n; i++) {
+      const start = performance.now()
+      await call()
+      latencies.push(performance.now() - start)
+    }
+    return latencies
+  },
+  concurrent: async (n) => {
+    let remaining = n
+    const worker = async () => {
+      while (remaining-- > 0) await call()
+    }
+    const start = performance.now()
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+    return (performance.now() - start) / 1000
+  },
+  close
+})
+
+const bareCaller = (endpoint: string): Caller => {
   const Client = grpc.makeGenericClientConstructor(loadAgentService(), "AgentService")
   const client = new Client(endpoint, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     Execute: (request: unknown, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void
@@ -85,65 +100,86 @@ const measureBare = async (endpoint: string, sequential: number, concurrent: num
   }
   const call = () =>
     new Promise<unknown>((resolve, reject) => client.Execute(request, (error, response) => (error ? reject(error) : resolve(response))))
-  try {
-    return await measure(call, sequential, concurrent)
-  } finally {
-    client.close()
-  }
+  return promiseCaller(call, async () => client.close())
 }
 
-/** The same figures for an Effect program: the calls are made inside one Effect, as a program does. */
-const measureEffect = <R>(call: Effect.Effect<unknown, unknown, R>, sequential: number, concurrent: number): Effect.Effect<Figures, unknown, R> =>
-  Effect.gen(function* () {
-    for (let i = 0; i < Math.min(WARM_UP, sequential); i++) yield* call
-    const latencies: Array<number> = []
-    for (let i = 0; i < sequential; i++) {
-      const start = performance.now()
-      yield* call
-      latencies.push(performance.now() - start)
-    }
-    let remaining = concurrent
-    const worker = Effect.whileLoop({ while: () => remaining-- > 0, body: () => call, step: () => {} })
-    const start = performance.now()
-    yield* Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true })
-    const seconds = (performance.now() - start) / 1000
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), callsPerSecond: concurrent / seconds }
-  })
-
-const withAixfxCaller = async (endpoint: string, use: (runtime: ManagedRuntime.ManagedRuntime<AgentRuntime.AgentRuntime, unknown>, call: Effect.Effect<unknown, unknown, AgentRuntime.AgentRuntime>) => Promise<Figures>) => {
+/** An aixfx node calling the echo agent as an Effect program does: the calls made inside one Effect. */
+const aixfxCaller = (endpoint: string): Caller => {
   const runtime = ManagedRuntime.make(DistributedRuntime.layer({ peers: { echo: endpoint } }))
-  try {
-    return await use(runtime, AgentRuntime.call("echo", Message.make("ping")))
-  } finally {
-    await runtime.dispose()
+  const call = AgentRuntime.call("echo", Message.make("ping"))
+  return {
+    sequential: (n) =>
+      runtime.runPromise(Effect.gen(function* () {
+        const latencies: Array<number> = []
+        for (let i = 0; i < n; i++) {
+          const start = performance.now()
+          yield* call
+          latencies.push(performance.now() - start)
+        }
+        return latencies
+      })),
+    concurrent: (n) =>
+      runtime.runPromise(Effect.gen(function* () {
+        let remaining = n
+        const worker = Effect.whileLoop({ while: () => remaining-- > 0, body: () => call, step: () => {} })
+        const start = performance.now()
+        yield* Effect.all(Array.from({ length: CONCURRENCY }, () => worker), { concurrency: "unbounded", discard: true })
+        return (performance.now() - start) / 1000
+      })),
+    close: () => runtime.dispose()
   }
 }
 
-const measureAixfx = (endpoint: string, sequential: number, concurrent: number): Promise<Figures> =>
-  withAixfxCaller(endpoint, (runtime, call) => runtime.runPromise(measureEffect(call, sequential, concurrent)))
-
-/** Each call entered from a Promise (`runPromise`), as code outside Effect would make it. */
-const measureAixfxFromPromise = (endpoint: string, sequential: number, concurrent: number): Promise<Figures> =>
-  withAixfxCaller(endpoint, (runtime, call) => measure(() => runtime.runPromise(call), sequential, concurrent))
+/** The same node, each call entered from a Promise (`runPromise`), as code outside Effect makes it. */
+const aixfxFromPromiseCaller = (endpoint: string): Caller => {
+  const runtime = ManagedRuntime.make(DistributedRuntime.layer({ peers: { echo: endpoint } }))
+  const call = AgentRuntime.call("echo", Message.make("ping"))
+  return promiseCaller(() => runtime.runPromise(call), () => runtime.dispose())
+}
 
 export const benchmark: Benchmark = {
   name: "distributed",
   run: async ({ quick }) => {
     const sequential = quick ? 100 : 3000
     const concurrent = quick ? 1000 : 10000
-    const results: Array<{ readonly name: string; readonly figures: Figures }> = []
-    for (const [mode, name, client] of [
-      ["bare", "bare @grpc/grpc-js echo (baseline)", measureBare],
-      ["aixfx", "aixfx DistributedRuntime call, in an Effect program", measureAixfx],
-      ["aixfx", "aixfx DistributedRuntime call, each from a Promise (runPromise)", measureAixfxFromPromise]
-    ] as const) {
-      const { child, endpoint } = await startServer(mode)
-      try {
-        results.push({ name, figures: await client(endpoint, sequential, concurrent) })
-      } finally {
-        await stopServer(child)
+    const rounds = quick ? 2 : ROUNDS
+    const warmUp = Math.min(WARM_UP, sequential)
+    const servers = { bare: await startServer("bare"), aixfx: await startServer("aixfx") }
+    const callers = [
+      { name: "bare @grpc/grpc-js echo (baseline)", caller: bareCaller(servers.bare.endpoint) },
+      { name: "aixfx DistributedRuntime call, in an Effect program", caller: aixfxCaller(servers.aixfx.endpoint) },
+      { name: "aixfx DistributedRuntime call, each from a Promise (runPromise)", caller: aixfxFromPromiseCaller(servers.aixfx.endpoint) }
+    ]
+    const latencies = callers.map((): Array<number> => [])
+    const seconds = callers.map(() => 0)
+    try {
+      for (const { caller } of callers) await caller.sequential(warmUp) // connections, JIT
+      // Rounds taken in turn, so a slow spell of the machine falls on every side alike; a full GC
+      // before each turn, so no side pays for the garbage another one left (they share a heap).
+      for (let round = 0; round < rounds; round++) {
+        for (const [i, { caller }] of callers.entries()) {
+          collectGarbage()
+          latencies[i]!.push(...(await caller.sequential(Math.ceil(sequential / rounds))))
+        }
       }
+      for (let round = 0; round < rounds; round++) {
+        for (const [i, { caller }] of callers.entries()) {
+          collectGarbage()
+          seconds[i]! += await caller.concurrent(Math.ceil(concurrent / rounds))
+        }
+      }
+    } finally {
+      for (const { caller } of callers) await caller.close()
+      await Promise.all([stopServer(servers.bare.child), stopServer(servers.aixfx.child)])
     }
+    const results = callers.map(({ name }, i): { readonly name: string; readonly figures: Figures } => ({
+      name,
+      figures: {
+        p50: quantile(latencies[i]!, 0.5),
+        p99: quantile(latencies[i]!, 0.99),
+        callsPerSecond: (Math.ceil(concurrent / rounds) * rounds) / seconds[i]!
+      }
+    }))
     const [bare, aixfx] = [results[0]!.figures, results[1]!.figures]
     const rows = results.map(({ name, figures }) => ({
       transport: name,
@@ -160,9 +196,9 @@ export const benchmark: Benchmark = {
       rows,
       notes: [
         `Both servers are separate Node processes on 127.0.0.1 serving the same RPC (AgentService.Execute from core's agent.proto) with the same Message; the bare one is a grpc-js handler returning the request's message.`,
-        `Latency: ${sequential.toLocaleString("en-US")} sequential calls after ${Math.min(WARM_UP, sequential)} warm-up calls. Throughput: ${concurrent.toLocaleString("en-US")} calls, ${CONCURRENCY} in flight. "vs bare" ratios are time ratios (higher = slower).`,
+        `Latency: ${sequential.toLocaleString("en-US")} sequential calls per row, after ${warmUp.toLocaleString("en-US")} warm-up calls each. Throughput: ${concurrent.toLocaleString("en-US")} calls per row, ${CONCURRENCY} in flight. Both servers run at once and the rows take turns in ${rounds} rounds, so the machine's slow spells fall on all of them; a full GC before each turn, as the callers share a heap. "vs bare" ratios are time ratios (higher = slower).`,
         `aixfx adds: Message ⇄ protobuf conversion (metadata as google.protobuf.Struct), call context and trace metadata, typed-error decoding, a fiber per call on the serving node and its LocalRuntime call. No tracer is installed on either side. The target is read on the Effect-program row; the Promise row adds entering Effect for every call.`,
-        `Warm-up: ${WARM_UP.toLocaleString("en-US")} calls on each side before timing (steady state: at 200 the aixfx path's p50 was still falling).`,
+        `The warm-up brings both sides to steady state (at 200 calls the aixfx path's p50 was still falling).`,
         `Target p50 ≤ ${TARGET}× the bare echo: ${p50Ratio <= TARGET ? "met" : "MISSED"} (${p50Ratio.toFixed(2)}×).`
       ]
     }
