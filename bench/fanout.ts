@@ -73,7 +73,7 @@ export const benchmark: Benchmark = {
       "Measured: the Parallel pattern (registered in a LocalRuntime, called by name, replies concatenated) over N registered agents; `callAll ms` is `AgentRuntime.callAll` over the same agents, without the pattern.",
       `Each agent sleeps ${LATENCY_MS} ms (\`Effect.sleep\`) and replies. Wall time is the median of ${rounds} round(s) after a warm-up.`,
       `Sequential: ${SEQUENTIAL_SAMPLE} calls one after another measured ${sequential.toFixed(2)} ms per call; for larger N it is N × that (not run).`,
-      "Plain Effect: `Effect.forEach` (unbounded) of `Effect.sleep(50 ms)` over N, the idiomatic way, measured in the same run. aixfx fans out with `FanOut.either` (fibers started from the caller's runtime), which is why it can beat it.",
+      "Plain Effect: `Effect.forEach` (unbounded) of `Effect.sleep(50 ms)` over N, the idiomatic way, measured in the same run. aixfx's `callAll` starts one fiber per call directly, already as the agent it calls (`FanOut.branches`), which is why it can beat it; Parallel uses `callAll` when it has no step spans or retries to add.",
       "Bare fibers: N fibers each sleeping 50 ms, started with `Runtime.runFork` and awaited with observers — the floor for anything built on Effect fibers here. Where it misses a target, so must any Effect-based runtime on this machine.",
       "Heap per in-flight agent: the peak heap growth during the fan-out (sampled every 2 ms, after a full GC) divided by N; agents are registered before."
     )

@@ -8,7 +8,7 @@
  * its own, one copy of the fiber's refs, no readiness check for agents that are always ready, and
  * spans only when a tracer is installed.
  */
-import { Cause, Context, Duration, Effect, ExecutionStrategy, Exit, type Fiber, Layer, Queue, Scope, Tracer } from "effect"
+import { Cause, Context, Duration, Effect, type Either, ExecutionStrategy, Exit, type Fiber, Layer, Queue, Scope, Tracer } from "effect"
 import { alwaysReady, isValidName, validateName, type Agent } from "./Agent.js"
 import {
   AgentAlreadyRegistered,
@@ -160,15 +160,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     }
 
     /** On the caller's fiber, as the agent (see `contextAsAgent`), in flight until the call ends. */
-    const asAgent = (fiber: Fiber.RuntimeFiber<Message, AgentError>, entry: Entry, effect: Effect.Effect<Message, AgentError>) => {
-      let inFlightCall: InFlightCalls.InFlightCall | undefined
-      return provideOn(fiber, entry.contextFor(fiber.currentContext), effect, {
-        before: () => {
-          inFlightCall = inFlight.enter(fiber)
-        },
-        after: () => inFlight.leave(inFlightCall!)
-      })
-    }
+    const asAgent = (fiber: Fiber.RuntimeFiber<Message, AgentError>, entry: Entry, effect: Effect.Effect<Message, AgentError>) =>
+      provideOn(fiber, entry.contextFor(fiber.currentContext), effect, inFlightHooks(fiber))
 
     const call = (name: string, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> =>
       Effect.withFiberRuntime((fiber) => {
@@ -186,8 +179,35 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         })
       })
 
+    /**
+     * Each call on a fiber of its own that starts as the agent: a branch needs no context switch
+     * and restore around its call. The caller is in flight while it waits (closing the runtime
+     * interrupts it, and so its branches). With a tracer installed, calls go through `call` for
+     * their spans.
+     */
     const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
-      FanOut.either(names.map((name) => call(name, message, options)))
+      Effect.withFiberRuntime<Array<Either.Either<Message, AgentError>>>((caller) => {
+        if (Traced.isTracing(caller)) return FanOut.either(names.map((name) => call(name, message, options)))
+        const callerContext = caller.currentContext
+        const branches = names.map((name): FanOut.Branch<Message, AgentError> => {
+          if (stopped) return { effect: Effect.fail(RuntimeStopped.of(name)) }
+          const entry = agents.get(name)
+          if (entry === undefined) return { effect: Effect.fail(notFound(name)) }
+          return { effect: bounded(entry, message, options), context: entry.contextFor(callerContext) }
+        })
+        return provideOn(caller, callerContext, FanOut.branches(branches), inFlightHooks(caller))
+      })
+
+    /** Hooks recording `fiber` as inside a call while an effect runs. */
+    const inFlightHooks = (fiber: Fiber.RuntimeFiber<any, any>) => {
+      let inFlightCall: InFlightCalls.InFlightCall | undefined
+      return {
+        before: () => {
+          inFlightCall = inFlight.enter(fiber)
+        },
+        after: () => inFlight.leave(inFlightCall!)
+      }
+    }
 
     const send = (name: string, message: Message) =>
       whenRunning(

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CallContext, FanOut } from "@aixfx/core"
-import { Cause, Context, Deferred, Effect, Either, Exit, Fiber, Ref, TestClock } from "effect"
+import { Cause, Context, Deferred, Effect, Either, Exit, Fiber, Option, Ref, TestClock } from "effect"
 
 class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
 
@@ -71,5 +71,27 @@ describe("FanOut.either", () => {
         assert.strictEqual(greeting, "hello")
         assert.strictEqual(callContext.runId, "run-1")
       }
+    }))
+})
+
+describe("FanOut.branches", () => {
+  it.effect("each branch starts with its own context, or the caller's", () =>
+    Effect.gen(function* () {
+      const greeting = Effect.map(Effect.serviceOption(Greeting), Option.getOrElse(() => "none"))
+      const outcomes = yield* FanOut.branches([
+        { effect: greeting, context: Context.make(Greeting, "hello") },
+        { effect: greeting },
+        { effect: greeting, context: Context.make(Greeting, "hi") }
+      ]).pipe(Effect.provideService(Greeting, "caller's"))
+      assert.deepStrictEqual(outcomes.map(Either.getOrThrow), ["hello", "caller's", "hi"])
+    }))
+
+  it.effect("a branch that breaks the fan-out as it starts stops the rest from starting", () =>
+    Effect.gen(function* () {
+      const started = yield* Ref.make(0)
+      const counted = Effect.zipRight(Ref.update(started, (n) => n + 1), Effect.never)
+      const exit = yield* Effect.exit(FanOut.branches([{ effect: counted }, { effect: Effect.dieMessage("boom") }, { effect: counted }]))
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      assert.strictEqual(yield* Ref.get(started), 1, "the branch before it started (and was interrupted), the one after did not")
     }))
 })

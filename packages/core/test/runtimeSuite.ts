@@ -7,6 +7,7 @@ import {
   Agent,
   AgentRuntime,
   AgentFailed,
+  CallContext,
   Message,
   type LocalRuntime
 } from "@aixfx/core"
@@ -14,6 +15,8 @@ import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Ref, Sco
 
 /** Builds the runtime under test with the given options. */
 export type MakeRuntime = (options: LocalRuntime.Options) => Layer.Layer<AgentRuntime.AgentRuntime>
+
+class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
 
 const echo = Agent.fromFunction("echo", (m) => Message.reply(m, `echo: ${m.payload}`))
 const failing = Agent.make({ name: "failing", execute: () => Effect.fail(AgentFailed.of("failing", "it always fails")) })
@@ -170,6 +173,40 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
           )
         })
       ))
+
+    it.effect("callAll runs each call as its agent, with what the agent was registered with", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          const says = (name: string) =>
+            Agent.make({
+              name,
+              execute: (m) => Effect.map(Effect.zip(Greeting, CallContext.get), ([greeting, ctx]) => Message.reply(m, `${greeting} from ${ctx.agent}`))
+            })
+          yield* AgentRuntime.register(says("one")).pipe(Effect.provideService(Greeting, "hello"))
+          yield* AgentRuntime.register(says("two")).pipe(Effect.provideService(Greeting, "hi"))
+          const results = yield* AgentRuntime.callAll(["one", "two", "one"], Message.make("q"))
+          assert.deepStrictEqual(results.map((r) => Either.getOrThrow(r).payload), ["hello from one", "hi from two", "hello from one"])
+        })
+      ))
+
+    it.effect("closing the runtime interrupts a callAll's caller and every call in it, then stops the agents", () =>
+      Effect.gen(function* () {
+        const { runtime, scope } = yield* runtimeInScope
+        const events = yield* Ref.make<ReadonlyArray<string>>([])
+        const log = (event: string) => Ref.update(events, (e) => [...e, event])
+        const started = [yield* Deferred.make<void>(), yield* Deferred.make<void>()] as const
+        for (const [i, name] of ["a", "b"].entries()) {
+          yield* runtime.register({ ...hanging(name, started[i]!, log(`${name} interrupted`)), start: Effect.addFinalizer(() => log(`${name} stopped`)) })
+        }
+        const caller = yield* Effect.fork(runtime.callAll(["a", "b"], Message.make("x")))
+        yield* Deferred.await(started[0])
+        yield* Deferred.await(started[1])
+        yield* Scope.close(scope, Exit.void)
+        assert.isTrue(Exit.isInterrupted(yield* Fiber.await(caller)))
+        const all = yield* Ref.get(events)
+        assert.sameMembers([...all.slice(0, 2)], ["a interrupted", "b interrupted"], "both calls ended before any agent stopped")
+        assert.sameMembers([...all.slice(2)], ["a stopped", "b stopped"])
+      }))
 
     it.effect("a full mailbox makes send wait (backpressure, nothing dropped)", () =>
       withRuntime(

@@ -3,7 +3,7 @@
  * turns their replies into one answer. Failures either stop the run at once (`failFast`) or are
  * collected, and the run fails only when fewer than `minSuccesses` agents answered.
  */
-import { type Agent, type AgentError, type AgentRuntime, FanOut, InsufficientResults, type Json, type Message } from "@aixfx/core"
+import { type Agent, type AgentError, type AgentRuntime, InsufficientResults, type Json, type Message } from "@aixfx/core"
 import { Deferred, Effect, Either } from "effect"
 import * as Voting from "./internal/voting.js"
 import * as Pattern from "./Pattern.js"
@@ -117,7 +117,7 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
   const collectAll = (input: Message.Message) =>
     Effect.map(
       concurrency === "unbounded"
-        ? FanOut.either(agents.map((agent) => call(input, agent)))
+        ? Pattern.callSteps(options, agents, input)
         : Effect.forEach(agents, (agent) => Effect.either(call(input, agent)), { concurrency }),
       (outcomes) => {
         const successes: Array<Success> = []

@@ -10,12 +10,13 @@ import {
   AgentRuntime,
   CallContext,
   CallTimeout,
+  FanOut,
   type Json,
   Message,
   PatternTimeout,
   Traced
 } from "@aixfx/core"
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, type Either, Schedule } from "effect"
 
 /** An agent as a pattern refers to it: its registered name, or the agent itself (by its name). */
 export type AgentRef = string | { readonly name: string }
@@ -76,14 +77,30 @@ export const callStep = (
   agent: AgentRef,
   message: Message.Message
 ): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
-  withRetry(
-    AgentRuntime.call(nameOf(agent), message, options.stepTimeout === undefined ? undefined : { timeout: options.stepTimeout }),
-    options.stepRetry
-  ).pipe(
+  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options)), options.stepRetry).pipe(
     Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
     })
+  )
+
+const stepCallOptions = (options: CommonOptions) => (options.stepTimeout === undefined ? undefined : { timeout: options.stepTimeout })
+
+/**
+ * Calls `agents` at once, each as the step of its name (as `callStep` does); every outcome, in
+ * order. With no step spans to make (no tracer) and no step retries, the runtime's `callAll` runs
+ * them: on LocalRuntime each call then starts on a fiber of its own as its agent, the cheapest
+ * fan-out there is.
+ */
+export const callSteps = (
+  options: CommonOptions,
+  agents: ReadonlyArray<string>,
+  message: Message.Message
+): Effect.Effect<ReadonlyArray<Either.Either<Message.Message, AgentError>>, never, AgentRuntime.AgentRuntime> =>
+  Effect.withFiberRuntime((fiber) =>
+    options.stepRetry === undefined && !Traced.isTracing(fiber)
+      ? AgentRuntime.callAll(agents, message, stepCallOptions(options))
+      : FanOut.either(agents.map((agent) => callStep(options, agent, agent, message)))
   )
 
 /** Whether a step failure came from the step's own timeout (rather than the agent's). */
