@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { status as Status } from "@grpc/grpc-js"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Redacted, Runtime, type Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
 import { type AgentError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
@@ -87,15 +87,17 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (rejected !== undefined) return done(Exit.fail(rejected))
       const fiber = runFork(withIncomingContext(call.metadata)(handle))
       calls.add(fiber)
+      // A signal, not a fiber waiting for the interruption: nobody waits for it here.
+      const interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
       const deadline = call.getDeadline()
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline
-      const timer = Number.isFinite(deadlineMs)
-        ? setTimeout(() => runFork(Fiber.interrupt(fiber)), Math.max(0, deadlineMs - Date.now()))
-        : undefined
-      call.on("cancelled", () => runFork(Fiber.interrupt(fiber)))
+      const timer = Number.isFinite(deadlineMs) ? setTimeout(interrupt, Math.max(0, deadlineMs - Date.now())) : undefined
+      call.on("cancelled", interrupt)
       fiber.addObserver((exit) => {
         calls.delete(fiber)
         clearTimeout(timer)
+        // grpc-js reports every finished call as cancelled too; the call is over by then.
+        call.removeListener("cancelled", interrupt)
         if (!Exit.isInterrupted(exit)) return done(exit)
         // Interrupted: by the caller (nobody to answer) or by the node stopping (answer RuntimeStopped).
         if (shuttingDown && !call.cancelled) done(Exit.fail(RuntimeStopped.of()))
