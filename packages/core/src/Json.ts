@@ -30,21 +30,27 @@ export const toJson = (value: unknown): JsonValue => {
  * decoding with `JsonValue`, at a fraction of the cost, for the hot path of building messages.
  */
 export const firstNonJsonPath = (value: unknown, path = "$"): string | undefined => {
+  const bad = nonJsonSuffix(value)
+  return bad === undefined ? undefined : path + bad
+}
+
+/** The path below `value` of its first non-JSON value ("" for itself); built only when one is found. */
+const nonJsonSuffix = (value: unknown): string | undefined => {
   if (value === null || typeof value === "string" || typeof value === "boolean") return undefined
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : path
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : ""
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const bad = firstNonJsonPath(value[i], `${path}.${i}`)
-      if (bad !== undefined) return bad
+      const bad = nonJsonSuffix(value[i])
+      if (bad !== undefined) return `.${i}${bad}`
     }
     return undefined
   }
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     for (const key in value) {
-      const bad = firstNonJsonPath((value as Record<string, unknown>)[key], `${path}.${key}`)
-      if (bad !== undefined) return bad
+      const bad = nonJsonSuffix((value as Record<string, unknown>)[key])
+      if (bad !== undefined) return `.${key}${bad}`
     }
     return undefined
   }
-  return path
+  return ""
 }

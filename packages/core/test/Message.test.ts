@@ -60,6 +60,9 @@ describe("Message", () => {
     const out = Message.reply(input, { payload: "a", metadata: { agent: "x" } })
     assert.deepStrictEqual(out.metadata, { session: "s1", agent: "x", inReplyTo: input.id })
     assert.deepStrictEqual(input.metadata, { session: "s1" })
+    assert.strictEqual(out.type, "text")
+    const typed = Message.reply(input, { payload: "{}", type: "json", id: "r-1", timestamp: 7 })
+    assert.deepStrictEqual([typed.type, typed.id, typed.timestamp], ["json", "r-1", 7])
   })
 })
 
