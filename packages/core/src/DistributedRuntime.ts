@@ -170,14 +170,15 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     // first, then callers inside calls to peers are interrupted, then channels close, then local agents stop.
     const local = yield* LocalRuntime.make(options)
     const localNames = new Set<string>()
+    let stopped = false
+    const inFlight = InFlightCalls.make()
     const peers = yield* Grpc.make({
       credentials: channelCredentials(options.tls),
       channelOptions: channelOptions(maxMessageBytes),
       token,
-      maxMessageBytes
+      maxMessageBytes,
+      inFlight
     })
-    let stopped = false
-    const inFlight = InFlightCalls.make()
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         stopped = true
@@ -199,19 +200,17 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const endpointsOf = (name: string): ReadonlyArray<string> | undefined => routes.get(name) ?? routes.get("*")
 
     /**
-     * Runs a call to a peer on the caller's fiber, in flight until it ends: closing the runtime
-     * interrupts it, as interrupting the caller does (either cancels the gRPC call).
+     * A call to a peer, on the caller's fiber. The caller is in flight while its request is on the
+     * wire (see the client): closing the runtime interrupts it, as interrupting the caller does,
+     * and either cancels the gRPC call.
      */
     const remote = <A>(name: string, effect: (endpoints: ReadonlyArray<string>) => Effect.Effect<A, AgentError>) =>
-      Effect.withFiberRuntime<A, AgentError>((fiber) => {
+      Effect.suspend((): Effect.Effect<A, AgentError> => {
         if (stopped) return Effect.fail(RuntimeStopped.of(name))
         if (!isValidName(name)) return Effect.fail(InvalidAgentName.of(name))
         const endpoints = endpointsOf(name)
         if (endpoints === undefined) return Effect.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
-        return Effect.uninterruptibleMask((interruptible) => {
-          const inFlightCall = inFlight.enter(fiber)
-          return Effect.ensuring(interruptible(effect(endpoints)), Effect.sync(() => inFlight.leave(inFlightCall)))
-        })
+        return effect(endpoints)
       })
 
     const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {

@@ -14,7 +14,7 @@
 import { Tracer as OtelTracer } from "@effect/opentelemetry"
 import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import { Context, Effect, FiberRef, HashMap, Option, Tracer } from "effect"
+import { Context, Effect, type Fiber, FiberRef, HashMap, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 
 export const TRACEPARENT = "traceparent"
@@ -124,11 +124,18 @@ export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
     })
   )
 
+/** Everything a call should carry: trace headers, the `CallContext` and the session. */
+export const inject: Effect.Effect<Record<string, string>> = Effect.withFiberRuntime((fiber) => injectOn(fiber, Effect.succeed))
+
 /**
- * Everything a call should carry: trace headers, the `CallContext` and the session. Read off the
- * fiber at once: this runs on every remote call.
+ * `inject` for code already holding the fiber (a transport's call path, on every remote call):
+ * `use` gets the headers at once, read off the fiber, unless there is a span whose headers must
+ * be read as an effect.
  */
-export const inject: Effect.Effect<Record<string, string>> = Effect.withFiberRuntime((fiber) => {
+export const injectOn = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  use: (headers: Record<string, string>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
   const session = sessionOf(fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations))
   const headers = {
     ...callContextHeaders(CallContext.of(fiber.currentContext)),
@@ -136,9 +143,9 @@ export const inject: Effect.Effect<Record<string, string>> = Effect.withFiberRun
     ...(session.userId === undefined ? {} : { [USER_ID]: session.userId })
   }
   return Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "None"
-    ? Effect.succeed(headers)
-    : Effect.map(traceHeaders, (trace) => ({ ...trace, ...headers }))
-})
+    ? use(headers)
+    : Effect.flatMap(traceHeaders, (trace) => use({ ...trace, ...headers }))
+}
 
 /**
  * Runs `effect` as the continuation of the remote call the headers describe: the remote span is the

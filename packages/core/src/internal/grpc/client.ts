@@ -17,13 +17,17 @@ import {
   type ProtoMessage,
   wasNotDelivered
 } from "./codec.js"
-import { outgoingMetadata } from "./metadata.js"
+import * as TraceContext from "../../TraceContext.js"
+import type * as InFlightCalls from "../inFlightCalls.js"
+import { withOutgoingHeaders } from "./metadata.js"
 
 export interface ClientOptions {
   readonly credentials: grpc.ChannelCredentials
   readonly channelOptions: grpc.ChannelOptions
   readonly token: Redacted.Redacted<string> | undefined
   readonly maxMessageBytes: number
+  /** The runtime's calls in flight: a caller is in there while its request is on the wire. */
+  readonly inFlight: InFlightCalls.InFlightCalls
 }
 
 export type StreamEvent =
@@ -79,12 +83,12 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
       return client
     }
 
-    const metadata = Effect.map(outgoingMetadata, (headers) => {
+    const metadataOf = (headers: Record<string, string>): grpc.Metadata => {
       const md = new grpc.Metadata()
       for (const [key, value] of Object.entries(headers)) md.set(key, value)
       if (options.token !== undefined) md.set("authorization", `Bearer ${Redacted.value(options.token)}`)
       return md
-    })
+    }
 
     const callOptions = (timeoutMs: number | undefined): grpc.CallOptions =>
       timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs }
@@ -104,22 +108,39 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
         )
     }
 
+    /**
+     * One request to one endpoint, a single effect on the caller's fiber: the caller is in flight
+     * while the request is on the wire (closing the runtime interrupts it, which cancels the request).
+     */
     const attempt = <A>(method: Method, bytes: Buffer, target: Target): Attempt<A> =>
-      Effect.flatMap(metadata, (md) =>
-        Effect.async<A, RpcFailed>((resume) => {
-          const definition = agentService[method]!
-          const call = clientFor(target.endpoint).makeUnaryRequest<Buffer, A>(
-            definition.path,
-            (b) => b,
-            definition.responseDeserialize as (b: Buffer) => A,
-            bytes,
-            md,
-            callOptions(target.timeoutMs),
-            (error, response) => resume(error === null ? Effect.succeed(response as A) : Effect.fail({ _tag: "RpcFailed", status: error } as const))
-          )
-          return Effect.sync(() => call.cancel())
-        })
-      )
+      Effect.withFiberRuntime((fiber) =>
+        withOutgoingHeaders(fiber, (headers) =>
+          Effect.async<A, RpcFailed>((resume) => {
+            const definition = agentService[method]!
+            const inFlightCall = options.inFlight.enter(fiber)
+            let onTheWire = true
+            const landed = () => {
+              if (onTheWire) options.inFlight.leave(inFlightCall)
+              onTheWire = false
+            }
+            const call = clientFor(target.endpoint).makeUnaryRequest<Buffer, A>(
+              definition.path,
+              (b) => b,
+              definition.responseDeserialize as (b: Buffer) => A,
+              bytes,
+              metadataOf(headers),
+              callOptions(target.timeoutMs),
+              (error, response) => {
+                landed()
+                resume(error === null ? Effect.succeed(response as A) : Effect.fail({ _tag: "RpcFailed", status: error } as const))
+              }
+            )
+            return Effect.sync(() => {
+              landed()
+              call.cancel()
+            })
+          })
+        ))
 
     const next = (endpoints: ReadonlyArray<string>): ReadonlyArray<string> => {
       if (endpoints.length === 1) return endpoints
@@ -157,7 +178,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
         Effect.gen(function* () {
           const request = { agent, message: messageToProto(message) }
           const bytes = yield* serialize("ExecuteStream", request, agent)
-          const md = yield* metadata
+          const md = metadataOf(yield* TraceContext.inject)
           return Stream.async<StreamEvent, AgentError>((emit) => {
             const definition = agentService["ExecuteStream"]!
             const call = clientFor(endpoint).makeServerStreamRequest<Buffer, WireEvent>(
