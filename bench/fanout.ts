@@ -71,7 +71,7 @@ export const benchmark: Benchmark = {
     }
     notes.push(
       "Measured: the Parallel pattern (registered in a LocalRuntime, called by name, replies concatenated) over N registered agents; `callAll ms` is `AgentRuntime.callAll` over the same agents, without the pattern.",
-      `Each agent sleeps ${LATENCY_MS} ms (\`Effect.sleep\`) and replies. Wall time is the median of ${rounds} round(s) after a warm-up.`,
+      `Each agent sleeps ${LATENCY_MS} ms (\`Effect.sleep\`) and replies. Wall time is the median of ${rounds} round(s) run back to back after a warm-up; the heap figures come from one more round.`,
       `Sequential: ${SEQUENTIAL_SAMPLE} calls one after another measured ${sequential.toFixed(2)} ms per call; for larger N it is N × that (not run).`,
       "Plain Effect: `Effect.forEach` (unbounded) of `Effect.sleep(50 ms)` over N, the idiomatic way, measured in the same run. aixfx's `callAll` starts one fiber per call directly, already as the agent it calls (`FanOut.branches`), which is why it can beat it; Parallel uses `callAll` when it has no step spans or retries to add.",
       "Bare fibers: N fibers each sleeping 50 ms, started with `Runtime.runFork` and awaited with observers — the floor for anything built on Effect fibers here. Where it misses a target, so must any Effect-based runtime on this machine.",
@@ -92,17 +92,17 @@ const bareFibers = (n: number): Promise<void> =>
     }
   })
 
-/** Median wall time of `rounds` runs after a warm-up, and the peak heap growth of any of them. */
+/**
+ * Median wall time of `rounds` runs after a warm-up, back to back as an application would run them;
+ * then the peak heap growth of one more run, started after a full GC and sampled (kept out of the
+ * timed runs, which the GC and the sampling would otherwise disturb).
+ */
 const measureFanOut = async (rounds: number, fanOut: () => Promise<void>) => {
   await fanOut()
   const walls: Array<number> = []
-  let peakBytes = 0
-  for (let round = 0; round < rounds; round++) {
-    const { bytes, value } = await peakHeapGrowth(() => wallMs(fanOut))
-    walls.push(value.ms)
-    peakBytes = Math.max(peakBytes, bytes)
-  }
-  return { wall: median(walls), peakBytes }
+  for (let round = 0; round < rounds; round++) walls.push((await wallMs(fanOut)).ms)
+  const { bytes } = await peakHeapGrowth(fanOut)
+  return { wall: median(walls), peakBytes: bytes }
 }
 
 /** A LocalRuntime with `n` sleeping workers registered, disposed after `use`. */
