@@ -61,11 +61,12 @@ const contextAsAgent = (name: string, registered: Context.Context<never>) => {
   return (caller: Context.Context<never>): Context.Context<never> => {
     if (caller !== lastCaller) {
       const callContext = CallContext.of(caller)
-      lastResult = Context.add(
-        Context.merge(caller, registered),
-        CallContext.Current,
-        callContext.agent === name ? callContext : { ...callContext, agent: name }
-      )
+      // One new map (Context.merge then Context.add would copy it twice): a pattern's fan-out
+      // builds one per branch per run, since its own context changes with every run.
+      const services = new Map(caller.unsafeMap)
+      registered.unsafeMap.forEach((service, key) => services.set(key, service))
+      services.set(CallContext.Current.key, callContext.agent === name ? callContext : { ...callContext, agent: name })
+      lastResult = Context.unsafeMake(services)
       lastCaller = caller
     }
     return lastResult
