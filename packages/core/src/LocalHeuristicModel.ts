@@ -175,4 +175,7 @@ export const make = (options: Options = {}): LanguageModel.Service =>
   })
 
 export const layer = (options: Options = {}): Layer.Layer<LanguageModel.LanguageModel> =>
-  Layer.sync(LanguageModel.LanguageModel, () => make(options))
+  Layer.sync(LanguageModel.LanguageModel, () => {
+    Tokenizer.preload()
+    return make(options)
+  })
