@@ -196,6 +196,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           if (entry === undefined) return { effect: Effect.fail(notFound(name)) }
           return { effect: bounded(entry, message, options), context: entry.contextFor(callerContext) }
         })
+        // The caller keeps its own context: provideOn only records it in flight while it waits.
         return provideOn(caller, callerContext, FanOut.branches(branches), inFlightHooks(caller))
       })
 
