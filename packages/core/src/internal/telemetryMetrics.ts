@@ -10,10 +10,10 @@ import type { Usage } from "../Usage.js"
 /** Seconds, from 10 ms to ~5.5 min. */
 const latencyBoundaries = MetricBoundaries.exponential({ start: 0.01, factor: 2, count: 16 })
 
-const counter = (name: string, description: string, unit: string): Metric.Metric.Counter<number> =>
-  Metric.counter(name, { description, incremental: true }).pipe(Metric.tagged("unit", unit))
+// Each metric's unit is one of its labels (see `labelsOf`).
+const counter = (name: string, description: string, unit: string) => ({ metric: Metric.counter(name, { description, incremental: true }), unit })
 
-const latency = (name: string, description: string): Metric.Metric.Histogram<number> => Metric.histogram(name, latencyBoundaries, description).pipe(Metric.tagged("unit", "s"))
+const latency = (name: string, description: string) => ({ metric: Metric.histogram(name, latencyBoundaries, description), unit: "s" })
 
 const modelCalls = counter("aixfx.model.calls", "Model calls", "{call}")
 const modelTokens = counter("aixfx.model.tokens", "Model tokens, by gen_ai.token.type (input, output)", "{token}")
@@ -23,6 +23,30 @@ const agentCalls = counter("aixfx.agent.calls", "Agent executions", "{call}")
 const agentDuration = latency("aixfx.agent.duration", "Agent execution latency")
 const patternRuns = counter("aixfx.pattern.runs", "Pattern runs", "{run}")
 const patternDuration = latency("aixfx.pattern.duration", "Pattern run latency")
+
+/**
+ * The same array for the same labels. Effect finds a metric's series for a labels array by the
+ * array's identity; a new array each time meant a lookup in its global registry, hashing every
+ * label, for every update (most of a model call's cost when nothing exports the metrics).
+ */
+const labelArrays = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const labelsOf = (pairs: ReadonlyArray<readonly [string, string]>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  const key = JSON.stringify(pairs)
+  let labels = labelArrays.get(key)
+  if (labels === undefined) {
+    labels = pairs.map(([name, value]) => MetricLabel.make(name, value))
+    labelArrays.set(key, labels)
+  }
+  return labels
+}
+
+/** Updates `series` (a metric and its unit) with `value` under `labels`. */
+const update = (
+  series: { readonly metric: Pick<Metric.Metric<unknown, number, unknown>, "unsafeUpdate">; readonly unit: string },
+  value: number,
+  labels: ReadonlyArray<readonly [string, string]>
+) =>
+  series.metric.unsafeUpdate(value, labelsOf([...labels, ["unit", series.unit]]))
 
 export interface ModelCall {
   readonly provider: string
@@ -41,26 +65,26 @@ const patternPathLabel = (path: ReadonlyArray<string>): string => path.join("/")
 /** Records one settled model call: calls, tokens by type, cost (when known), latency. */
 export const recordModelCall = (call: ModelCall): Effect.Effect<void> =>
   Effect.sync(() => {
-    const labels = [
-      MetricLabel.make("gen_ai.provider.name", call.provider),
-      MetricLabel.make("gen_ai.response.model", call.model),
-      MetricLabel.make("gen_ai.agent.name", call.agent ?? ""),
-      MetricLabel.make("aixfx.pattern.path", patternPathLabel(call.patternPath)),
-      ...(call.error === undefined ? [] : [MetricLabel.make("error.type", call.error)])
+    const labels: ReadonlyArray<readonly [string, string]> = [
+      ["gen_ai.provider.name", call.provider],
+      ["gen_ai.response.model", call.model],
+      ["gen_ai.agent.name", call.agent ?? ""],
+      ["aixfx.pattern.path", patternPathLabel(call.patternPath)],
+      ...(call.error === undefined ? [] : [["error.type", call.error] as const])
     ]
-    modelCalls.unsafeUpdate(1, labels)
-    modelTokens.unsafeUpdate(call.usage.inputTokens, [...labels, MetricLabel.make("gen_ai.token.type", "input")])
-    modelTokens.unsafeUpdate(call.usage.outputTokens, [...labels, MetricLabel.make("gen_ai.token.type", "output")])
-    if (call.costUsd !== null) modelCost.unsafeUpdate(call.costUsd, labels)
-    modelDuration.unsafeUpdate(call.durationMs / 1000, labels)
+    update(modelCalls, 1, labels)
+    update(modelTokens, call.usage.inputTokens, [...labels, ["gen_ai.token.type", "input"]])
+    update(modelTokens, call.usage.outputTokens, [...labels, ["gen_ai.token.type", "output"]])
+    if (call.costUsd !== null) update(modelCost, call.costUsd, labels)
+    update(modelDuration, call.durationMs / 1000, labels)
   })
 
 const seconds = (span: ReadableSpan) => span.duration[0] + span.duration[1] / 1e9
 
 /** The `error.type` of a failed span, as a label. */
-const errorLabels = (span: ReadableSpan) => {
+const errorLabels = (span: ReadableSpan): ReadonlyArray<readonly [string, string]> => {
   const type = span.attributes["error.type"]
-  return span.status.code === 2 ? [MetricLabel.make("error.type", typeof type === "string" ? type : "error")] : []
+  return span.status.code === 2 ? [["error.type", typeof type === "string" ? type : "error"]] : []
 }
 
 /** Records agent executions (`invoke_agent <agent>` spans) and pattern runs (`pattern.<kind> <name>` spans). */
@@ -69,17 +93,17 @@ export class RunMetricsProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const kind = span.attributes["aixfx.pattern.kind"]
     if (span.name.startsWith("pattern.") && typeof kind === "string") {
-      const labels = [
-        MetricLabel.make("aixfx.pattern.kind", kind),
-        MetricLabel.make("aixfx.pattern.name", String(span.attributes["aixfx.pattern.name"] ?? "")),
+      const labels: ReadonlyArray<readonly [string, string]> = [
+        ["aixfx.pattern.kind", kind],
+        ["aixfx.pattern.name", String(span.attributes["aixfx.pattern.name"] ?? "")],
         ...errorLabels(span)
       ]
-      patternRuns.unsafeUpdate(1, labels)
-      patternDuration.unsafeUpdate(seconds(span), labels)
+      update(patternRuns, 1, labels)
+      update(patternDuration, seconds(span), labels)
     } else if (span.name.startsWith("invoke_agent ")) {
-      const labels = [MetricLabel.make("gen_ai.agent.name", String(span.attributes["gen_ai.agent.name"] ?? "")), ...errorLabels(span)]
-      agentCalls.unsafeUpdate(1, labels)
-      agentDuration.unsafeUpdate(seconds(span), labels)
+      const labels: ReadonlyArray<readonly [string, string]> = [["gen_ai.agent.name", String(span.attributes["gen_ai.agent.name"] ?? "")], ...errorLabels(span)]
+      update(agentCalls, 1, labels)
+      update(agentDuration, seconds(span), labels)
     }
   }
   forceFlush(): Promise<void> {
