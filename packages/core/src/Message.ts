@@ -30,7 +30,10 @@ export interface MakeOptions {
 const unsafeMake = (fields: Message.Fields): Message => {
   const bad = firstNonJsonPath(fields.metadata, "metadata")
   if (bad !== undefined) throw new TypeError(`Message metadata must be JSON-safe; ${bad} is not (NaN, Infinity, undefined, functions and class instances are not JSON)`)
-  return new Message(fields, { disableValidation: true })
+  // What the Schema.Class constructor does with validation off, less its search for field
+  // defaults (Message has none): the same instance (equal, hashing alike, `Schema.is`), several
+  // times faster; a served gRPC call builds two. Message.test holds it to the constructor's result.
+  return Object.assign(Object.create(Message.prototype) as Message, fields)
 }
 
 /** The fields of a new message: fresh id and time unless given. */

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Message } from "@aixfx/core"
-import { Effect, Schema } from "effect"
+import { Effect, Equal, Hash, Schema } from "effect"
 
 const Order = Schema.Struct({
   id: Schema.String,
@@ -67,6 +67,18 @@ describe("Message", () => {
 })
 
 describe("Message construction", () => {
+  it("builds the same instance as the Schema class's constructor", () => {
+    const fields = { id: "m-1", type: "text", payload: "p", metadata: { a: [1, { b: "c" }] }, timestamp: 5 }
+    const made = Message.make(fields)
+    const constructed = new Message.Message(fields, { disableValidation: true })
+    assert.instanceOf(made, Message.Message)
+    assert.isTrue(Equal.equals(made, constructed))
+    assert.strictEqual(Hash.hash(made), Hash.hash(constructed))
+    assert.isTrue(Schema.is(Message.Message)(made))
+    assert.deepStrictEqual(Schema.encodeSync(Message.Message)(made), Schema.encodeSync(Message.Message)(constructed))
+    assert.deepStrictEqual(Object.keys(made), Object.keys(constructed))
+  })
+
   it("rejects metadata that is not JSON-safe, naming the path", () => {
     assert.throws(() => Message.make({ payload: "x", metadata: { a: { b: [1, Number.NaN] } } }), /metadata\.a\.b\.1/)
     assert.throws(() => Message.make({ payload: "x", metadata: { when: new Date() as never } }), /metadata\.when/)
