@@ -38,6 +38,8 @@ export const benchmark: Benchmark = {
       })
       // The least any Effect program can do: one fiber per sleep, started directly, nothing else.
       const bare = await measureFanOut(rounds, () => bareFibers(n))
+      // JavaScript's own floor: the same sleeps as timers and promises, no Effect at all.
+      const promises = await measureFanOut(rounds, () => plainPromises(n))
       const [figures, callAll] = await withWorkers(n, async (runtime, names) => [
         await measureFanOut(rounds, async () => {
           const reply = await runtime.runPromise(AgentRuntime.call(PARALLEL, Message.make("task")))
@@ -64,6 +66,7 @@ export const benchmark: Benchmark = {
         "vs plain Effect": ratio(figures.wall, floor.wall),
         "bare fibers ms": round(bare.wall, 1),
         "bare fibers × ideal": `${(bare.wall / LATENCY_MS).toFixed(2)}×`,
+        "plain Promises × ideal": `${(promises.wall / LATENCY_MS).toFixed(2)}×`,
         "callAll ms": round(callAll.wall, 1),
         "heap / in-flight agent": formatBytes(figures.peakBytes / n),
         "plain Effect heap / fiber": formatBytes(floor.peakBytes / n)
@@ -75,6 +78,7 @@ export const benchmark: Benchmark = {
       `Sequential: ${SEQUENTIAL_SAMPLE} calls one after another measured ${sequential.toFixed(2)} ms per call; for larger N it is N × that (not run).`,
       "Plain Effect: `Effect.forEach` (unbounded) of `Effect.sleep(50 ms)` over N, the idiomatic way, measured in the same run. aixfx's `callAll` starts one fiber per call directly, already as the agent it calls (`FanOut.branches`), which is why it can beat it; Parallel uses `callAll` when it has no step spans or retries to add.",
       "Bare fibers: N fibers each sleeping 50 ms, started with `Runtime.runFork` and awaited with observers — the floor for anything built on Effect fibers here. Where it misses a target, so must any Effect-based runtime on this machine.",
+      "Plain Promises: N `setTimeout`s of 50 ms, each wrapped in a Promise and awaited with `Promise.all` — what JavaScript alone costs here; the gap from it to bare fibers is what an Effect fiber costs.",
       "Heap per in-flight agent: the peak heap growth during the fan-out (sampled every 2 ms, after a full GC) divided by N; agents are registered before."
     )
     return { title: "3. Fan-out — Parallel over N agents × 50 ms latency", rows, notes }
@@ -91,6 +95,11 @@ const bareFibers = (n: number): Promise<void> =>
       })
     }
   })
+
+/** N timers of the latency awaited together: no fibers, no Effect. */
+const plainPromises = async (n: number): Promise<void> => {
+  await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => setTimeout(resolve, LATENCY_MS))))
+}
 
 /**
  * Median wall time of `rounds` runs after a warm-up, back to back as an application would run them;
