@@ -18,6 +18,7 @@ export interface Entry {
   readonly costUsd: number | null
   readonly durationMs: number
   readonly timestamp: number
+  /** The error's tag when the call failed: failed calls are recorded too, with the usage they reported (usually none). */
   readonly error?: string
 }
 

@@ -198,7 +198,11 @@ export const make = (impl: Implementation): Service => {
   const generate = (request: GenerateRequest): Effect.Effect<GenerateResponse, LlmError> => {
     const resolved = resolve(request)
     const run = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-      Effect.tap(impl.generate(resolved), (response) => settle(impl.provider, resolved.model, response, startedAt)))
+      impl.generate(resolved).pipe(
+        Effect.tap((response) => settle(impl.provider, resolved.model, response, startedAt)),
+        // A failed call is in the ledger and the metrics too, with what it used (nothing reported), as a failed stream is.
+        Effect.tapError((error) => settle(impl.provider, resolved.model, { model: resolved.model, usage: Usage.empty, error: error._tag }, startedAt))
+      ))
     return Effect.withFiberRuntime<GenerateResponse, LlmError>((fiber) =>
       Traced.isTracing(fiber)
         ? Effect.zipRight(captureInput(resolved), run).pipe(

@@ -9,6 +9,7 @@ import {
   LocalRuntime,
   Message,
   Pricing,
+  RateLimited,
   Telemetry,
   Usage,
   Workflow
@@ -50,6 +51,35 @@ describe("LanguageModel.make", () => {
       assert.strictEqual(totals.unpricedCalls, 1)
       assert.strictEqual(totals.usage.inputTokens, 200)
     }).pipe(Effect.provide(Layer.mergeAll(Layer.succeed(LanguageModel.LanguageModel, fixed("ok")), CostLedger.layer, pricing))))
+
+  it.effect("records a failed call too: its error, no usage, attributed like any other", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(LanguageModel.generate({ messages: [{ role: "user", content: "hi" }] }).pipe(CallContext.withAgent("writer")))
+      assert.strictEqual(error._tag, "RateLimited")
+      const entries = yield* CostLedger.entries
+      assert.strictEqual(entries.length, 1)
+      assert.strictEqual(entries[0]!.error, "RateLimited")
+      assert.strictEqual(entries[0]!.agent, "writer")
+      assert.strictEqual(entries[0]!.model, "acme-1")
+      assert.deepStrictEqual(entries[0]!.usage, Usage.empty)
+      const totals = CostLedger.totals(entries)
+      assert.strictEqual(totals.calls, 1)
+      assert.strictEqual(totals.errors, 1)
+      assert.strictEqual(totals.costUsd, 0)
+    }).pipe(
+      Effect.provide(Layer.mergeAll(
+        Layer.succeed(
+          LanguageModel.LanguageModel,
+          LanguageModel.make({
+            provider: "acme",
+            defaultModel: "acme-1",
+            generate: () => Effect.fail(new RateLimited({ provider: "acme", message: "acme: rate limited (429)" }))
+          })
+        ),
+        CostLedger.layer,
+        pricing
+      ))
+    ))
 
   it.effect("streams parts ending with usage, and records the stream's usage", () =>
     Effect.gen(function* () {

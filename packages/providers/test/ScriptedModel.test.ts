@@ -17,7 +17,8 @@ describe("ScriptedModel", () => {
       assert.instanceOf(third, InvalidRequest)
       assert.include(third.message, "2 replies but call 3")
       const entries = yield* CostLedger.entries
-      assert.deepStrictEqual(entries.map((e) => e.costUsd), [0, 0], "scripted calls cost $0 (the failed call is not a recorded call)")
+      assert.deepStrictEqual(entries.map((e) => e.costUsd), [0, 0, 0], "scripted calls cost $0")
+      assert.deepStrictEqual(entries.map((e) => e.error), [undefined, undefined, "InvalidRequest"], "the failed call is recorded, with its error")
       assert.isAbove(entries[0]!.usage.inputTokens, 0, "usage is counted with the tokenizer")
     }).pipe(
       Effect.provide(
