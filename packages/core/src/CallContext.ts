@@ -9,12 +9,14 @@ import { provideOn } from "./internal/fiberContext.js"
 
 export interface CallContext {
   readonly runId: string | undefined
+  /** The name of the workflow the run is (`Workflow.run`'s), so reports can say which run is which. */
+  readonly workflow: string | undefined
   readonly agent: string | undefined
   /** Outermost first, e.g. ["support-router", "research-parallel"]. */
   readonly patternPath: ReadonlyArray<string>
 }
 
-export const empty: CallContext = { runId: undefined, agent: undefined, patternPath: [] }
+export const empty: CallContext = { runId: undefined, workflow: undefined, agent: undefined, patternPath: [] }
 
 export class Current extends Context.Reference<Current>()("@aixfx/core/CallContext", { defaultValue: () => empty }) {}
 
@@ -47,8 +49,8 @@ export const onFiberAs = <A, E, R>(fiber: Fiber.RuntimeFiber<any, any>, name: st
 /** Runs `effect` inside pattern `name` (appended to the pattern path). */
 export const withPattern = (name: string) => updated((ctx) => ({ ...ctx, patternPath: [...ctx.patternPath, name] }))
 
-/** Runs `effect` as run `runId` (a workflow's root sets it once). */
-export const withRun = (runId: string) => updated((ctx) => ({ ...ctx, runId }))
+/** Runs `effect` as run `runId` of workflow `workflow` (a workflow's root sets them once). */
+export const withRun = (runId: string, workflow?: string) => updated((ctx) => ({ ...ctx, runId, workflow }))
 
 /** Replaces the whole call context (a server adopting the context a remote caller sent). */
 export const withContext = (callContext: CallContext) => updated(() => callContext)

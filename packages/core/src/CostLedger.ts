@@ -9,6 +9,8 @@ import * as Usage from "./Usage.js"
 
 export interface Entry {
   readonly runId: string | undefined
+  /** The run's workflow name (`Workflow.run`), when the call ran inside one. */
+  readonly workflow: string | undefined
   readonly agent: string | undefined
   readonly patternPath: ReadonlyArray<string>
   readonly provider: string
@@ -85,6 +87,7 @@ export const recordCall = (
         return Effect.as(
           recordIfPresent({
             runId: context.runId,
+            workflow: context.workflow,
             agent: context.agent,
             patternPath: context.patternPath,
             provider: call.provider,
@@ -135,7 +138,10 @@ export const byAgent = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) 
 export const byModel = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => `${e.provider}:${e.model}`)
 export const byRun = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => e.runId ?? "(no run)")
 
-/** run → pattern → nested pattern … → agent → model. */
+/** A run as a report shows it: its workflow's name and the start of its id, which tells runs of one workflow apart. */
+const runName = (runId: string, workflow: string | undefined) => (workflow === undefined ? runId : `${workflow} (${runId.slice(0, 8)})`)
+
+/** run → pattern → nested pattern … → agent → model; runs are told apart by id and named by workflow. */
 export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => {
   const level = (group: ReadonlyArray<Entry>, depth: number): ReadonlyArray<TreeNode> => {
     const inPattern = group.filter((e) => e.patternPath.length > depth)
@@ -154,5 +160,5 @@ export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => 
     }))
     return [...patterns, ...agents]
   }
-  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([run, g]) => ({ kind: "run", name: run, totals: totals(g), children: level(g, 0) }))
+  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([run, g]) => ({ kind: "run", name: runName(run, g[0]!.workflow), totals: totals(g), children: level(g, 0) }))
 }

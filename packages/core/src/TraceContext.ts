@@ -4,7 +4,7 @@
  *
  * - W3C `traceparent` / `tracestate` describe the caller's current span; the receiver makes it the
  *   parent of its own spans.
- * - `aixfx-run-id`, `aixfx-agent`, `aixfx-pattern-path` carry `CallContext`, so the cost ledger and
+ * - `aixfx-run-id`, `aixfx-workflow`, `aixfx-agent`, `aixfx-pattern-path` carry `CallContext`, so the cost ledger and
  *   spans on the receiving side attribute calls as the caller would.
  * - `aixfx-session-id`, `aixfx-user-id` carry the workflow's session and user, which every span of a
  *   run is annotated with (`session.id`, `user.id` and Langfuse's `langfuse.session.id` / `langfuse.user.id`).
@@ -20,6 +20,7 @@ import * as CallContext from "./CallContext.js"
 export const TRACEPARENT = "traceparent"
 export const TRACESTATE = "tracestate"
 export const RUN_ID = "aixfx-run-id"
+export const WORKFLOW = "aixfx-workflow"
 export const AGENT = "aixfx-agent"
 export const PATTERN_PATH = "aixfx-pattern-path"
 export const SESSION_ID = "aixfx-session-id"
@@ -76,21 +77,27 @@ export const currentSession: Effect.Effect<Session> = Effect.map(FiberRef.get(Fi
 
 // ---- call context ----------------------------------------------------------------------------
 
-/** `CallContext` as headers; absent fields are left out. Pattern names are URI-encoded and comma-joined. */
+/**
+ * `CallContext` as headers; absent fields are left out. The workflow name is URI-encoded (header
+ * values are ASCII); pattern names are too, and comma-joined.
+ */
 export const callContextHeaders = (context: CallContext.CallContext): Record<string, string> => ({
   ...(context.runId === undefined ? {} : { [RUN_ID]: context.runId }),
+  ...(context.workflow === undefined ? {} : { [WORKFLOW]: encodeURIComponent(context.workflow) }),
   ...(context.agent === undefined ? {} : { [AGENT]: context.agent }),
   ...(context.patternPath.length === 0 ? {} : { [PATTERN_PATH]: context.patternPath.map(encodeURIComponent).join(",") })
 })
 
 /** The `CallContext` the headers carry (empty fields when a header is missing). */
 const isEmpty = (context: CallContext.CallContext): boolean =>
-  context.runId === undefined && context.agent === undefined && context.patternPath.length === 0
+  context.runId === undefined && context.workflow === undefined && context.agent === undefined && context.patternPath.length === 0
 
 export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => {
   const path = header(carrier, PATTERN_PATH)
+  const workflow = header(carrier, WORKFLOW)
   return {
     runId: header(carrier, RUN_ID),
+    workflow: workflow === undefined ? undefined : decodeURIComponent(workflow),
     agent: header(carrier, AGENT),
     patternPath: path === undefined || path === "" ? [] : path.split(",").map(decodeURIComponent)
   }

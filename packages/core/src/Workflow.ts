@@ -20,7 +20,7 @@ export const run =
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
     const runId = options.runId ?? crypto.randomUUID()
     return effect.pipe(
-      CallContext.withRun(runId),
+      CallContext.withRun(runId, name),
       Effect.withSpan(`workflow ${name}`, {
         root: true,
         attributes: {

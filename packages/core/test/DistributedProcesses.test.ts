@@ -53,10 +53,11 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       const runtime = yield* caller({ "*": a.endpoint })
       const reply = yield* runtime.call("echo", Message.make("traced")).pipe(
         CallContext.withPattern("support-router"),
-        CallContext.withRun("run-42"),
+        CallContext.withRun("run-42", "support"),
         Effect.withSpan("workflow")
       )
       assert.strictEqual(reply.metadata["runId"], "run-42")
+      assert.strictEqual(reply.metadata["workflow"], "support")
       assert.deepStrictEqual(reply.metadata["patternPath"], ["support-router"])
 
       const clientSpan = exporter.getFinishedSpans().find((span) => span.name === "agent.call echo")!

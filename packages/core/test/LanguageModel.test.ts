@@ -173,9 +173,10 @@ describe("span parents", () => {
 })
 
 describe("CostLedger.tree", () => {
-  it("nests run → pattern → agent → model", () => {
+  it("nests run → pattern → agent → model; a run is named by its workflow and the start of its id", () => {
     const entry = (agent: string, patternPath: ReadonlyArray<string>, costUsd: number | null): CostLedger.Entry => ({
-      runId: "r",
+      runId: "1a2b3c4d-0000-4000-8000-000000000000",
+      workflow: "nightly",
       agent,
       patternPath,
       provider: "p",
@@ -188,6 +189,7 @@ describe("CostLedger.tree", () => {
     const tree = CostLedger.tree([entry("a", ["router"], 0.5), entry("b", ["router", "team"], 0.25), entry("c", [], null)])
     assert.strictEqual(tree.length, 1)
     const run = tree[0]!
+    assert.strictEqual(run.name, "nightly (1a2b3c4d)")
     assert.strictEqual(run.totals.costUsd, 0.75)
     assert.strictEqual(run.totals.unpricedCalls, 1)
     assert.deepStrictEqual(run.children.map((c) => `${c.kind}:${c.name}`), ["pattern:router", "agent:c"])

@@ -34,6 +34,7 @@ describe("RunReport", () => {
         "    agent writer",
         "      model acme:acme-1"
       ])
+      assert.match(ledger[0]!.name, /^orders \([0-9a-f]{8}\)$/, "the ledger knows the run's workflow and tells runs apart by id")
       assert.deepStrictEqual(ledger[0]!.totals.usage, runNode.totals.usage)
       assert.closeTo(ledger[0]!.totals.costUsd, runNode.totals.costUsd, 1e-12)
 

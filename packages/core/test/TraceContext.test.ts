@@ -15,11 +15,12 @@ describe("TraceContext", () => {
         CallContext.withAgent("planner"),
         CallContext.withPattern("team a"),
         CallContext.withPattern("router,1"),
-        CallContext.withRun("run-7"),
+        CallContext.withRun("run-7", "nightly digest ✓"),
         TraceContext.withSession({ sessionId: "s-1", userId: "u-1" })
       )
       assert.match(headers[TraceContext.TRACEPARENT]!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
       assert.strictEqual(headers[TraceContext.RUN_ID], "run-7")
+      assert.strictEqual(headers[TraceContext.WORKFLOW], "nightly%20digest%20%E2%9C%93")
       assert.strictEqual(headers[TraceContext.PATTERN_PATH], "router%2C1,team%20a")
       // Every value must be printable ASCII to travel as gRPC metadata.
       for (const value of Object.values(headers)) assert.match(value, /^[\x20-\x7e]*$/)
@@ -29,7 +30,7 @@ describe("TraceContext", () => {
         Effect.withSpan("server"),
         TraceContext.withRemoteParent(headers)
       )
-      assert.deepStrictEqual(seen.context, { runId: "run-7", agent: "planner", patternPath: ["router,1", "team a"] })
+      assert.deepStrictEqual(seen.context, { runId: "run-7", workflow: "nightly digest ✓", agent: "planner", patternPath: ["router,1", "team a"] })
       assert.deepStrictEqual(seen.session, { sessionId: "s-1", userId: "u-1" })
 
       const spans = exporter.getFinishedSpans()
