@@ -4,10 +4,10 @@
  * the table in an embedded database directory and closes it with the scope.
  *
  * Search is vector (cosine), full-text (LanceDB's inverted index, BM25) or hybrid (both, fused by
- * reciprocal rank). Below `vectorIndexMinRows` vector search is exact; from there an IVF_PQ index is
- * built, and rebuilt once the rows added since outgrow it by `rebuildGrowth` (the same rule keeps
- * the full-text index fresh). Note: LanceDB 0.37 leaves a `.tmpXXXXXX` folder in TMPDIR per
- * IVF_PQ build; point TMPDIR somewhere you clean.
+ * reciprocal rank). Below `vectorIndexMinRows` vector search is exact; from there a vector index
+ * (IVF_HNSW_SQ unless `vectorIndex` says otherwise) is built, and rebuilt once the rows added since
+ * outgrow it by `rebuildGrowth` (the same rule keeps the full-text index fresh). Note: LanceDB 0.37
+ * leaves a `.tmpXXXXXX` folder in TMPDIR per IVF_PQ build; point TMPDIR somewhere you clean.
  */
 import type { Json } from "@aixfx/core"
 import * as lancedb from "@lancedb/lancedb"
@@ -15,7 +15,7 @@ import * as arrow from "apache-arrow"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { Embedder, type Service as EmbedderService } from "./Embedder.js"
 import { type Filter, matches, sqlString, toSql } from "./internal/filter.js"
-import { DimensionMismatch, type EmbeddingFailed, StoreFailed, TableNotFound } from "./RagError.js"
+import { DimensionMismatch, type EmbeddingFailed, InvalidStoreOption, StoreFailed, TableNotFound } from "./RagError.js"
 
 export type { Filter, FilterScalar } from "./internal/filter.js"
 
@@ -28,14 +28,34 @@ export interface Options {
   /** Create the table when it does not exist (default true); with false, a missing table makes search, delete and ingest fail with `TableNotFound`. */
   readonly create?: boolean
   /**
-   * Rows from which an IVF_PQ vector index is built (default 50,000). Exact search reads every
-   * vector per query: ~25 ms at 10k rows of 512-d, growing linearly; the index answers in ~10–20 ms
-   * at the cost of seconds to minutes of training per (re)build and some recall (docs/rag.md).
+   * Rows from which a vector index is built (default 50,000). Exact search reads every vector per
+   * query: ~10 ms at 10k rows of 512-d, ~70 ms at 100k; the index answers in ~12–14 ms at the cost
+   * of seconds to minutes of training per (re)build and some recall (docs/rag.md, bench/RESULTS.md).
    */
   readonly vectorIndexMinRows?: number
   /** Rebuild an index once unindexed rows exceed this fraction of indexed ones (default 0.25). */
   readonly rebuildGrowth?: number
+  /** The vector index's kind and how a search reads it: recall against speed (docs/rag.md has measurements). */
+  readonly vectorIndex?: VectorIndexOptions
 }
+
+export interface VectorIndexOptions {
+  /**
+   * - `ivf_hnsw_sq` (default): a graph over 8-bit vectors; the best recall for its latency, the
+   *   slowest to build (on 100k hashed 512-d rows: 91% of the exact top 5 at 14 ms, 79 s to build).
+   * - `ivf_pq`: vectors compressed by product quantisation in √rows partitions; the smallest index,
+   *   lossy before the refine step (there: 42% at 12 ms, 41 s).
+   * - `ivf_flat`: full vectors in √rows partitions; quick to build, exact within the partitions
+   *   probed (there: 41% at 13 ms, 6 s).
+   */
+  readonly kind?: VectorIndexKind
+  /** IVF partitions searched per query (default 64; `ivf_hnsw_sq` has one partition per million rows). */
+  readonly nprobes?: number
+  /** Candidates re-ranked with the full vectors, as a multiple of topK (default 100). */
+  readonly refineFactor?: number
+}
+
+export type VectorIndexKind = "ivf_pq" | "ivf_flat" | "ivf_hnsw_sq"
 
 /** One chunk as stored. */
 export interface Row {
@@ -60,6 +80,11 @@ export interface SearchOptions {
   readonly filter?: Filter
   /** A raw LanceDB SQL predicate, ANDed with the filter. */
   readonly where?: string
+  /**
+   * Vector search compares the query with every stored vector, ignoring the vector index: the
+   * ground truth to measure the index's recall against, or a narrow filter's few rows (default false).
+   */
+  readonly exact?: boolean
 }
 
 export interface SearchResult {
@@ -158,13 +183,26 @@ const parseMetadata = (json: unknown): Json.JsonObject => {
 
 const FTS_COLUMN = "text"
 const VECTOR_COLUMN = "vector"
-/**
- * IVF probes, and candidates re-ranked with full vectors (× topK). Product quantisation is coarse on
- * hashed vectors: on 100k HashingEmbedder rows (316 partitions) 32 probes / refine 40 kept 77% of
- * the exact top 5, 64 / 100 kept 97% at ~24 ms a query (docs/rag.md).
- */
+/** Default IVF probes, and candidates re-ranked with full vectors (× topK); docs/rag.md has what they cost and find. */
 const NPROBES = 64
 const REFINE_FACTOR = 100
+
+/** LanceDB's configuration of a vector index of `kind` over `rows` rows of `dimensions`. */
+const vectorIndexConfig = (kind: VectorIndexKind, rows: number, dimensions: number): lancedb.Index => {
+  const numPartitions = Math.max(1, Math.round(Math.sqrt(rows)))
+  switch (kind) {
+    case "ivf_pq": {
+      // Sub-vectors of 16 dimensions (LanceDB's advice), at most 96 of them.
+      const numSubVectors = [16, 8, 4, 2, 1].map((d) => dimensions / d).find((n) => Number.isInteger(n) && n <= 96) ?? 1
+      return lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions, numSubVectors })
+    }
+    case "ivf_flat":
+      return lancedb.Index.ivfFlat({ distanceType: "cosine", numPartitions })
+    case "ivf_hnsw_sq":
+      // One partition per million rows: the graph, not the partitions, does the narrowing.
+      return lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: Math.max(1, Math.round(rows / 1_000_000)) })
+  }
+}
 /** RRF's damping constant (60, as in Cormack et al. 2009 and LanceDB's RRFReranker). */
 const RRF_K = 60
 
@@ -183,13 +221,37 @@ const reciprocalRankFusion = (lists: ReadonlyArray<ReadonlyArray<SearchResult>>)
 /** Per-search candidates fetched before the hybrid fusion, as a multiple of topK. */
 const HYBRID_FANOUT = 4
 
+const VECTOR_INDEX_KINDS: ReadonlyArray<VectorIndexKind> = ["ivf_pq", "ivf_flat", "ivf_hnsw_sq"]
+
+/** The first option out of range, as an error naming it; numbers from config files and plain JavaScript get here unchecked. */
+const invalidOption = (options: Options): InvalidStoreOption | undefined => {
+  const positiveInteger = (value: number | undefined) => value === undefined || (Number.isInteger(value) && value > 0)
+  const atLeastZero = (value: number | undefined) => value === undefined || value >= 0
+  const { table, vectorIndex } = options
+  if (!atLeastZero(options.vectorIndexMinRows)) return InvalidStoreOption.of(table, "vectorIndexMinRows", options.vectorIndexMinRows, "0 or more (Infinity: never index)")
+  if (!atLeastZero(options.rebuildGrowth) || !Number.isFinite(options.rebuildGrowth ?? 0)) {
+    return InvalidStoreOption.of(table, "rebuildGrowth", options.rebuildGrowth, "a finite fraction, 0 or more")
+  }
+  if (vectorIndex?.kind !== undefined && !VECTOR_INDEX_KINDS.includes(vectorIndex.kind)) {
+    return InvalidStoreOption.of(table, "vectorIndex.kind", vectorIndex.kind, `one of ${VECTOR_INDEX_KINDS.join(", ")}`)
+  }
+  if (!positiveInteger(vectorIndex?.nprobes)) return InvalidStoreOption.of(table, "vectorIndex.nprobes", vectorIndex?.nprobes, "a positive integer")
+  if (!positiveInteger(vectorIndex?.refineFactor)) return InvalidStoreOption.of(table, "vectorIndex.refineFactor", vectorIndex?.refineFactor, "a positive integer")
+  return undefined
+}
+
 /** Opens (or creates) the table; fails with `DimensionMismatch` when it holds vectors of another size than the embedder's. */
-export const make = (options: Options): Effect.Effect<Service, StoreFailed | DimensionMismatch, Embedder | Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<Service, StoreFailed | DimensionMismatch | InvalidStoreOption, Embedder | Scope.Scope> =>
   Effect.gen(function* () {
+    const invalid = invalidOption(options)
+    if (invalid !== undefined) return yield* Effect.fail(invalid)
     const uri = options.uri ?? DEFAULT_URI
     const name = options.table
     const embedder = yield* Embedder
     const minRows = options.vectorIndexMinRows ?? 50_000
+    const indexKind = options.vectorIndex?.kind ?? "ivf_hnsw_sq"
+    const nprobes = options.vectorIndex?.nprobes ?? NPROBES
+    const refineFactor = options.vectorIndex?.refineFactor ?? REFINE_FACTOR
     const growth = options.rebuildGrowth ?? 0.25
     const attempt = <A>(operation: string, run: () => Promise<A>) =>
       Effect.tryPromise({
@@ -297,12 +359,8 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
         // PQ needs 256 rows to train its codebooks; below minRows exact search is fast anyway.
         const vector = decide(yield* indexStats(t, VECTOR_COLUMN), rows >= Math.max(256, minRows))
         if (vector === "created" || vector === "rebuilt") {
-          const numSubVectors = [16, 8, 4, 2, 1].map((d) => embedder.dimensions / d).find((n) => Number.isInteger(n) && n <= 96) ?? 1
-          yield* attempt("createIndex ivf_pq", () =>
-            t.createIndex(VECTOR_COLUMN, {
-              config: lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions: Math.max(1, Math.round(Math.sqrt(rows))), numSubVectors }),
-              replace: true
-            })
+          yield* attempt(`createIndex ${indexKind}`, () =>
+            t.createIndex(VECTOR_COLUMN, { config: vectorIndexConfig(indexKind, rows, embedder.dimensions), replace: true })
           )
         }
         return { rows, vector, fts } satisfies IndexReport
@@ -335,8 +393,11 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
               }))
               .filter((r) => Number.isFinite(r.score) && matches(searchOptions.filter, r.metadata))
           )
-        const byVector = (limit: number) =>
-          rows(filtered(t.vectorSearch(vector!).distanceType("cosine").nprobes(NPROBES).refineFactor(REFINE_FACTOR)).limit(limit), (r) => 1 - Number(r["_distance"]))
+        const vectorQuery = () => {
+          const q = t.vectorSearch(vector!).distanceType("cosine")
+          return searchOptions.exact === true ? q.bypassVectorIndex() : q.nprobes(nprobes).refineFactor(refineFactor)
+        }
+        const byVector = (limit: number) => rows(filtered(vectorQuery()).limit(limit), (r) => 1 - Number(r["_distance"]))
         const byText = (limit: number) => rows(filtered(t.query().fullTextSearch(query, { columns: FTS_COLUMN })).limit(limit), (r) => Number(r["_score"]))
         if (mode === "vector") return yield* attempt("vector search", () => byVector(topK))
         if (mode === "fts") return yield* attempt("full-text search", () => byText(topK))
@@ -353,4 +414,4 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
   })
 
 /** The store as a layer; the table and connection close when the layer's scope does. */
-export const layer = (options: Options): Layer.Layer<LanceDbStore, StoreFailed | DimensionMismatch, Embedder> => Layer.scoped(LanceDbStore, make(options))
+export const layer = (options: Options): Layer.Layer<LanceDbStore, StoreFailed | DimensionMismatch | InvalidStoreOption, Embedder> => Layer.scoped(LanceDbStore, make(options))

@@ -29,6 +29,18 @@ export class DimensionMismatch extends Data.TaggedError("DimensionMismatch")<{
   }
 }
 
+/** A store option out of its range (caught when the store opens, not at the first search). */
+export class InvalidStoreOption extends Data.TaggedError("InvalidStoreOption")<{
+  readonly message: string
+  readonly table: string
+  readonly option: string
+  readonly value: unknown
+}> {
+  static of(table: string, option: string, value: unknown, rule: string) {
+    return new InvalidStoreOption({ table, option, value, message: `LanceDbStore table "${table}": ${option} must be ${rule}, got ${String(value)}` })
+  }
+}
+
 /** A search or delete on a table that does not exist (yet). */
 export class TableNotFound extends Data.TaggedError("TableNotFound")<{
   readonly message: string
@@ -76,4 +88,4 @@ export class LoadFailed extends Data.TaggedError("LoadFailed")<{
   }
 }
 
-export type RagError = DimensionMismatch | TableNotFound | StoreFailed | EmbeddingFailed | LoadFailed
+export type RagError = DimensionMismatch | InvalidStoreOption | TableNotFound | StoreFailed | EmbeddingFailed | LoadFailed

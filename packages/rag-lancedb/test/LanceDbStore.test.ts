@@ -1,5 +1,6 @@
 import { makeTempDir } from "./tempDir.js"
 import { HashingEmbedder, Ingest, LanceDbStore, Loader } from "@aixfx/rag-lancedb"
+import * as lancedb from "@lancedb/lancedb"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Stream } from "effect"
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
@@ -177,27 +178,100 @@ describe("LanceDbStore + Ingest (real LanceDB in a temp directory)", () => {
     }).pipe(Effect.provide(storeLayer({ table: freshTable() })))
   )
 
-  it.scoped("builds an IVF_PQ index once the table is large enough, rebuilds it after a big ingest, and still finds rows", () =>
-    Effect.gen(function* () {
+  const words = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "jade", "kelp", "lagoon"]
+  const notes = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, k) => {
+      const i = from + k
+      return doc(`n${i}.txt`, `Note ${i} mentions ${words[i % 12]} and ${words[(i * 7) % 12]} near marker${i}.`)
+    })
+  /** The kind of vector index LanceDB reports for `table`. */
+  const vectorIndexType = (table: string) =>
+    Effect.promise(async () => {
+      const db = await lancedb.connect(join(root, "db"))
+      const t = await db.openTable(table)
+      const indices = await t.listIndices()
+      t.close()
+      db.close()
+      return indices.find((i) => i.columns.includes("vector"))?.indexType
+    })
+
+  it.scoped("builds an IVF_PQ index once the table is large enough, rebuilds it after a big ingest, and still finds rows", () => {
+    const table = freshTable()
+    return Effect.gen(function* () {
       const store = yield* LanceDbStore.LanceDbStore
-      const words = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "iris", "jade", "kelp", "lagoon"]
-      const docs = (from: number, to: number) =>
-        Array.from({ length: to - from }, (_, k) => {
-          const i = from + k
-          return doc(`n${i}.txt`, `Note ${i} mentions ${words[i % 12]} and ${words[(i * 7) % 12]} near marker${i}.`)
-        })
-      const first = yield* Ingest.run(docs(0, 300))
+      const first = yield* Ingest.run(notes(0, 300))
       assert.deepStrictEqual([first.indexes?.vector, first.indexes?.fts], ["created", "created"])
-      const small = yield* Ingest.run(docs(300, 310))
+      assert.strictEqual(yield* vectorIndexType(table), "IvfPq")
+      const small = yield* Ingest.run(notes(300, 310))
       assert.deepStrictEqual([small.indexes?.vector, small.indexes?.fts], ["kept", "kept"])
-      const big = yield* Ingest.run(docs(310, 420))
+      const big = yield* Ingest.run(notes(310, 420))
       assert.deepStrictEqual([big.indexes?.vector, big.indexes?.fts], ["rebuilt", "rebuilt"])
       const hit = yield* store.search("marker415", { mode: "hybrid", topK: 3 })
       assert.strictEqual(hit[0]?.source, "n415.txt")
-      const vector = yield* store.search("Note 7 mentions harbor and fjord near marker7.", { mode: "vector", topK: 5 })
+      const query = "Note 7 mentions harbor and fjord near marker7."
+      const vector = yield* store.search(query, { mode: "vector", topK: 5 })
       assert.include(vector.map((r) => r.source), "n7.txt")
+      // Exact search ranks every row by its true cosine similarity, as a brute-force pass over the rows does.
+      const exact = yield* store.search(query, { mode: "vector", topK: 1000, exact: true })
+      assert.strictEqual(exact.length, 420)
+      const [queryVector, ...rowVectors] = yield* store.embedder.embed([query, ...exact.map((r) => r.text)])
+      const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * b[i]!, 0)
+      const cosine = (a: Float32Array, b: Float32Array) => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b))
+      exact.forEach((result, i) => assert.closeTo(result.score, cosine(queryVector!, rowVectors[i]!), 1e-4, result.source))
+      for (let i = 1; i < exact.length; i++) assert.isAtMost(exact[i]!.score, exact[i - 1]!.score + 1e-6)
+      assert.deepStrictEqual(vector.map((r) => r.id), exact.slice(0, 5).map((r) => r.id), "on 420 rows the index's probes and refine cover every row")
       // LanceDB's IVF_PQ leftovers went to our TMPDIR, which the file's cleanup removes.
       assert.isTrue(readdirSync(root).some((name) => name.startsWith(".tmp")))
-    }).pipe(Effect.provide(storeLayer({ table: freshTable(), vectorIndexMinRows: 256 })))
-  )
+    }).pipe(Effect.provide(storeLayer({ table, vectorIndexMinRows: 256, vectorIndex: { kind: "ivf_pq" } })))
+  })
+
+  it.scoped("builds the vector index of the kind asked for, searched with the probes asked for", () => {
+    const table = freshTable()
+    const options = { table, vectorIndexMinRows: 256 } as const
+    /** The share of each query's top 5 found by a store searching `probes` partitions that is as near as the exact top 5. */
+    const recall = (probes: number) =>
+      Effect.gen(function* () {
+        const store = yield* LanceDbStore.LanceDbStore
+        let found = 0
+        for (let i = 0; i < 60; i++) {
+          const query = `Note ${(i * 13) % 300} mentions ${words[i % 12]} and ${words[(i * 5) % 12]}`
+          const indexed = yield* store.search(query, { mode: "vector", topK: 5 })
+          const exact = yield* store.search(query, { mode: "vector", topK: 5, exact: true })
+          // By score, not id: notes sharing their words tie, and a tie may be broken either way.
+          found += indexed.filter((hit) => hit.score >= exact.at(-1)!.score - 1e-6).length
+        }
+        return found / 300
+      }).pipe(Effect.provide(storeLayer({ ...options, vectorIndex: { kind: "ivf_flat", nprobes: probes, refineFactor: 1 } })))
+    return Effect.gen(function* () {
+      const ingested = yield* Ingest.run(notes(0, 300)).pipe(Effect.provide(storeLayer({ ...options, vectorIndex: { kind: "ivf_flat" } })))
+      assert.strictEqual(ingested.indexes?.vector, "created")
+      assert.strictEqual(yield* vectorIndexType(table), "IvfFlat")
+      // All √300 ≈ 17 partitions probed, a flat index answers exactly; one partition misses neighbours.
+      assert.strictEqual(yield* recall(17), 1)
+      assert.isBelow(yield* recall(1), 1)
+    })
+  })
+
+  it.scoped("by default the vector index is IVF_HNSW_SQ", () => {
+    const table = freshTable()
+    return Effect.gen(function* () {
+      const store = yield* LanceDbStore.LanceDbStore
+      assert.strictEqual((yield* Ingest.run(notes(0, 300))).indexes?.vector, "created")
+      assert.strictEqual(yield* vectorIndexType(table), "IvfHnswSq")
+      const hits = yield* store.search("Note 42 mentions glacier and harbor near marker42.", { mode: "vector", topK: 5 })
+      assert.strictEqual(hits[0]?.source, "n42.txt")
+    }).pipe(Effect.provide(storeLayer({ table, vectorIndexMinRows: 256 })))
+  })
+
+  it.effect("an option out of range fails the store's layer with InvalidStoreOption naming it", () =>
+    Effect.gen(function* () {
+      const open = (options: Partial<LanceDbStore.Options>) => Effect.flip(Effect.scoped(Layer.build(storeLayer({ table: freshTable(), ...options }))))
+      const probes = yield* open({ vectorIndex: { nprobes: 0 } })
+      assert.strictEqual(probes._tag, "InvalidStoreOption")
+      assert.include(probes.message, "vectorIndex.nprobes must be a positive integer, got 0")
+      const kind = yield* open({ vectorIndex: { kind: "hnsw" as LanceDbStore.VectorIndexKind } })
+      assert.include(kind.message, "vectorIndex.kind must be one of ivf_pq, ivf_flat, ivf_hnsw_sq, got hnsw")
+      const growth = yield* open({ rebuildGrowth: -1 })
+      assert.include(growth.message, "rebuildGrowth")
+    }))
 })
