@@ -82,7 +82,8 @@ export const recordCall = (
   Effect.flatMap(Pricing.current, (pricing) =>
     Effect.flatMap(CallContext.get, (context) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const costUsd = pricing.price(call.provider, call.model, call.usage)
+        // A failed call that reported no usage cost nothing, whether or not its model has a price.
+        const costUsd = call.error !== undefined && Usage.isEmpty(call.usage) ? 0 : pricing.price(call.provider, call.model, call.usage)
         const durationMs = now - call.startedAt
         return Effect.as(
           recordIfPresent({
@@ -138,8 +139,17 @@ export const byAgent = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) 
 export const byModel = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => `${e.provider}:${e.model}`)
 export const byRun = (entries: ReadonlyArray<Entry>) => totalsBy(entries, (e) => e.runId ?? "(no run)")
 
-/** A run as a report shows it: its workflow's name and the start of its id, which tells runs of one workflow apart. */
-const runName = (runId: string, workflow: string | undefined) => (workflow === undefined ? runId : `${workflow} (${runId.slice(0, 8)})`)
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A run as a report shows it: its workflow's name and its id, which tells runs of one workflow
+ * apart; a generated (UUID) id by its first 8 digits, an id the caller chose whole.
+ */
+const runName = (runId: string | undefined, entries: ReadonlyArray<Entry>): string => {
+  if (runId === undefined) return "(no run)"
+  const workflow = entries.find((e) => e.workflow !== undefined)?.workflow
+  return workflow === undefined ? runId : `${workflow} (${UUID.test(runId) ? runId.slice(0, 8) : runId})`
+}
 
 /** run → pattern → nested pattern … → agent → model; runs are told apart by id and named by workflow. */
 export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => {
@@ -160,5 +170,5 @@ export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => 
     }))
     return [...patterns, ...agents]
   }
-  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([run, g]) => ({ kind: "run", name: runName(run, g[0]!.workflow), totals: totals(g), children: level(g, 0) }))
+  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([, g]) => ({ kind: "run", name: runName(g[0]!.runId, g), totals: totals(g), children: level(g, 0) }))
 }

@@ -92,14 +92,23 @@ export const callContextHeaders = (context: CallContext.CallContext): Record<str
 const isEmpty = (context: CallContext.CallContext): boolean =>
   context.runId === undefined && context.workflow === undefined && context.agent === undefined && context.patternPath.length === 0
 
+/** A URI-encoded header value decoded; a malformed one (a peer's bug) as it came, rather than failing the call. */
+const decoded = (value: string): string => {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
 export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => {
   const path = header(carrier, PATTERN_PATH)
   const workflow = header(carrier, WORKFLOW)
   return {
     runId: header(carrier, RUN_ID),
-    workflow: workflow === undefined ? undefined : decodeURIComponent(workflow),
+    workflow: workflow === undefined ? undefined : decoded(workflow),
     agent: header(carrier, AGENT),
-    patternPath: path === undefined || path === "" ? [] : path.split(",").map(decodeURIComponent)
+    patternPath: path === undefined || path === "" ? [] : path.split(",").map(decoded)
   }
 }
 

@@ -22,6 +22,10 @@ export const empty = new Usage({ inputTokens: 0, outputTokens: 0, cachedInputTok
 
 export const make = (fields: Partial<Usage.Fields>): Usage => new Usage({ ...empty, ...fields })
 
+/** No token of any kind. */
+export const isEmpty = (u: Usage): boolean =>
+  u.inputTokens === 0 && u.outputTokens === 0 && u.cachedInputTokens === 0 && u.cacheWriteTokens === 0 && u.reasoningTokens === 0
+
 export const add = (a: Usage, b: Usage): Usage =>
   new Usage({
     inputTokens: a.inputTokens + b.inputTokens,

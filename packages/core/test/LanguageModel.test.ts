@@ -60,19 +60,22 @@ describe("LanguageModel.make", () => {
       assert.strictEqual(entries.length, 1)
       assert.strictEqual(entries[0]!.error, "RateLimited")
       assert.strictEqual(entries[0]!.agent, "writer")
-      assert.strictEqual(entries[0]!.model, "acme-1")
+      assert.strictEqual(entries[0]!.model, "acme-unknown")
+      assert.strictEqual(entries[0]!.costUsd, 0)
       assert.deepStrictEqual(entries[0]!.usage, Usage.empty)
       const totals = CostLedger.totals(entries)
       assert.strictEqual(totals.calls, 1)
       assert.strictEqual(totals.errors, 1)
       assert.strictEqual(totals.costUsd, 0)
+      assert.strictEqual(totals.unpricedCalls, 0, "a call that used nothing cost $0, priced or not")
     }).pipe(
       Effect.provide(Layer.mergeAll(
         Layer.succeed(
           LanguageModel.LanguageModel,
           LanguageModel.make({
             provider: "acme",
-            defaultModel: "acme-1",
+            // A model the pricing does not know: a failure that used nothing is $0 all the same.
+            defaultModel: "acme-unknown",
             generate: () => Effect.fail(new RateLimited({ provider: "acme", message: "acme: rate limited (429)" }))
           })
         ),
@@ -196,5 +199,23 @@ describe("CostLedger.tree", () => {
     const router = run.children[0]!
     assert.deepStrictEqual(router.children.map((c) => `${c.kind}:${c.name}`), ["pattern:team", "agent:a"])
     assert.strictEqual(router.children[0]!.children[0]!.children[0]!.kind, "model")
+  })
+
+  it("names a run by a chosen id whole, and calls outside any run as (no run)", () => {
+    const entry = (runId: string | undefined, workflow: string | undefined): CostLedger.Entry => ({
+      runId,
+      workflow,
+      agent: "a",
+      patternPath: [],
+      provider: "p",
+      model: "m",
+      usage: Usage.empty,
+      costUsd: 0,
+      durationMs: 1,
+      timestamp: 0
+    })
+    const names = CostLedger.tree([entry("nightly-2024-06-01", "nightly"), entry("nightly-2024-06-02", "nightly"), entry("adhoc", undefined), entry(undefined, undefined)])
+      .map((run) => run.name)
+    assert.deepStrictEqual(names, ["nightly (nightly-2024-06-01)", "nightly (nightly-2024-06-02)", "adhoc", "(no run)"])
   })
 })

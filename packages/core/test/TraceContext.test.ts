@@ -56,6 +56,14 @@ describe("TraceContext", () => {
     }).pipe(Effect.provide(Telemetry.layerMemory(exporter)))
   })
 
+  it.effect("a workflow or pattern header that does not URI-decode is taken as it came, not a failed call", () =>
+    Effect.gen(function* () {
+      const context = yield* CallContext.get.pipe(
+        TraceContext.withRemoteParent({ [TraceContext.RUN_ID]: "r", [TraceContext.WORKFLOW]: "%E0%A4%A", [TraceContext.PATTERN_PATH]: "ok%20one,%zz" })
+      )
+      assert.deepStrictEqual(context, { runId: "r", workflow: "%E0%A4%A", agent: undefined, patternPath: ["ok one", "%zz"] })
+    }))
+
   it("extract ignores missing and malformed traceparent headers", () => {
     assert.isTrue(Option.isNone(TraceContext.extract({})))
     assert.isTrue(Option.isNone(TraceContext.extract({ traceparent: "00-xyz-123-01" })))

@@ -66,19 +66,23 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidReque
             .create({ model, input: [...texts], encoding_format: "float", ...(options.dimensions === undefined ? {} : { dimensions }) }, { signal })
             .withResponse()
         )
+      ).pipe(
+        // A failed request is in the ledger too, having used nothing (as a failed chat call is).
+        Effect.tapError((error) => CostLedger.recordCall({ provider, model, usage: Usage.empty, startedAt, error: error._tag }))
       )
+      const usage = Usage.make({ inputTokens: data.usage?.prompt_tokens ?? 0 })
       const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => Float32Array.from(d.embedding))
       if (vectors.length !== texts.length || vectors.some((v) => v.length !== dimensions)) {
-        return yield* Effect.fail(
-          new MalformedOutput({
-            provider,
-            model,
-            output: `${vectors.length} vectors of ${vectors.map((v) => v.length).join("/")} dimensions`,
-            message: `${settings.label} ${model}: expected ${texts.length} vectors of ${dimensions} dimensions, got ${vectors.length}`
-          })
-        )
+        const malformed = new MalformedOutput({
+          provider,
+          model,
+          output: `${vectors.length} vectors of ${vectors.map((v) => v.length).join("/")} dimensions`,
+          message: `${settings.label} ${model}: expected ${texts.length} vectors of ${dimensions} dimensions, got ${vectors.length}`
+        })
+        // The tokens were spent all the same.
+        yield* CostLedger.recordCall({ provider, model, usage, startedAt, error: malformed._tag })
+        return yield* Effect.fail(malformed)
       }
-      const usage = Usage.make({ inputTokens: data.usage?.prompt_tokens ?? 0 })
       const { costUsd } = yield* CostLedger.recordCall({ provider, model, usage, startedAt })
       yield* Effect.annotateCurrentSpan({
         "gen_ai.usage.input_tokens": usage.inputTokens,

@@ -29,14 +29,17 @@ describe("OpenAiEmbeddings", () => {
       assert.deepStrictEqual(yield* embedder.embed([]), [])
     }).pipe(Effect.provide(Layer.merge(CostLedger.layer, PricingTable.layer()))))
 
-  it.scoped("wrong dimensions are MalformedOutput; 401 is AuthenticationFailed", () =>
+  it.scoped("wrong dimensions are MalformedOutput; 401 is AuthenticationFailed; both are in the ledger", () =>
     Effect.gen(function* () {
       const server = yield* FakeServer.make
       server.reply({ json: embeddingsBody([[1, 0]], 5) }, { status: 401, json: { error: { message: "bad key" } } })
       const embedder = yield* OpenAiEmbeddings.make({ apiKey: Redacted.make(SECRET), baseURL: `${server.url}/v1`, dimensions: 3 })
       assert.instanceOf(yield* Effect.flip(embedder.embed(["x"])), MalformedOutput)
       assert.instanceOf(yield* Effect.flip(embedder.embed(["x"])), AuthenticationFailed)
-    }))
+      const entries = yield* CostLedger.entries
+      assert.deepStrictEqual(entries.map((e) => [e.error, e.usage.inputTokens]), [["MalformedOutput", 5], ["AuthenticationFailed", 0]])
+      assert.deepStrictEqual(entries.map((e) => e.costUsd), [0.02 * 5 / 1e6, 0])
+    }).pipe(Effect.provide(Layer.merge(CostLedger.layer, PricingTable.layer()))))
 
   it.effect("a model of unknown dimensions is refused up front", () =>
     Effect.gen(function* () {
