@@ -209,7 +209,7 @@ export const benchmark: Benchmark = {
   run: async ({ quick }): Promise<Section> => {
     const sizes = quick ? [1_000, 10_000] : [10_000, 100_000]
     const queryCount = quick ? 30 : 100
-    // LanceDB 0.37 leaves a .tmpXXXXXX folder in TMPDIR per IVF_PQ build: keep them in a folder we remove.
+    // LanceDB 0.37 leaves a .tmpXXXXXX folder in TMPDIR per vector index build: keep them in a folder we remove.
     const dir = join(here, ".tmp", `rag-${process.pid}`)
     mkdirSync(dir, { recursive: true })
     const previousTmp = process.env["TMPDIR"]

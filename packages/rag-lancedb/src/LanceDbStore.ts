@@ -7,7 +7,7 @@
  * reciprocal rank). Below `vectorIndexMinRows` vector search is exact; from there a vector index
  * (IVF_HNSW_SQ unless `vectorIndex` says otherwise) is built, and rebuilt once the rows added since
  * outgrow it by `rebuildGrowth` (the same rule keeps the full-text index fresh). Note: LanceDB 0.37
- * leaves a `.tmpXXXXXX` folder in TMPDIR per IVF_PQ build; point TMPDIR somewhere you clean.
+ * leaves a `.tmpXXXXXX` folder in TMPDIR per vector index build; point TMPDIR somewhere you clean.
  */
 import type { Json } from "@aixfx/core"
 import * as lancedb from "@lancedb/lancedb"
@@ -41,12 +41,14 @@ export interface Options {
 
 export interface VectorIndexOptions {
   /**
-   * - `ivf_hnsw_sq` (default): a graph over 8-bit vectors; the best recall for its latency, the
-   *   slowest to build (on 100k hashed 512-d rows: 91% of the exact top 5 at 14 ms, 79 s to build).
+   * What each kind found, cost and took to build on 100k rows: docs/rag.md (from bench/rag.ts).
+   * - `ivf_hnsw_sq` (default): a graph over 8-bit vectors; the best recall for its latency there,
+   *   the slowest to build.
    * - `ivf_pq`: vectors compressed by product quantisation in √rows partitions; the smallest index,
-   *   lossy before the refine step (there: 42% at 12 ms, 41 s).
-   * - `ivf_flat`: full vectors in √rows partitions; quick to build, exact within the partitions
-   *   probed (there: 41% at 13 ms, 6 s).
+   *   lossy before the refine step.
+   * - `ivf_flat`: full vectors in √rows partitions; the quickest to build, exact within the
+   *   partitions probed.
+   * A table whose index is of another kind is re-indexed at its next `maintainIndexes`.
    */
   readonly kind?: VectorIndexKind
   /** IVF partitions searched per query (default 64; `ivf_hnsw_sq` has one partition per million rows). */
@@ -221,7 +223,9 @@ const reciprocalRankFusion = (lists: ReadonlyArray<ReadonlyArray<SearchResult>>)
 /** Per-search candidates fetched before the hybrid fusion, as a multiple of topK. */
 const HYBRID_FANOUT = 4
 
-const VECTOR_INDEX_KINDS: ReadonlyArray<VectorIndexKind> = ["ivf_pq", "ivf_flat", "ivf_hnsw_sq"]
+/** Each kind as LanceDB's `listIndices` names it. */
+const INDEX_TYPES: Record<VectorIndexKind, string> = { ivf_pq: "IvfPq", ivf_flat: "IvfFlat", ivf_hnsw_sq: "IvfHnswSq" }
+const VECTOR_INDEX_KINDS = Object.keys(INDEX_TYPES) as ReadonlyArray<VectorIndexKind>
 
 /** The first option out of range, as an error naming it; numbers from config files and plain JavaScript get here unchecked. */
 const invalidOption = (options: Options): InvalidStoreOption | undefined => {
@@ -262,11 +266,14 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
     const opened = <A>(operation: string, run: () => Promise<A>) =>
       attempt(operation, run).pipe(Effect.catchTag("TableNotFound", (e) => Effect.fail(StoreFailed.of(name, operation, e))))
 
-    const indexStats = (t: lancedb.Table, column: string) =>
+    /** The index on `column`: its kind as `listIndices` names it, and its statistics. */
+    const indexOn = (t: lancedb.Table, column: string) =>
       attempt("listIndices", () => t.listIndices()).pipe(
         Effect.flatMap((indices) => {
           const index = indices.find((i) => i.columns.includes(column))
-          return index === undefined ? Effect.succeed(undefined) : attempt("indexStats", () => t.indexStats(index.name))
+          return index === undefined
+            ? Effect.succeed(undefined)
+            : Effect.map(attempt("indexStats", () => t.indexStats(index.name)), (stats) => stats && { type: index.indexType, stats })
         })
       )
 
@@ -296,7 +303,7 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
     const writes = yield* Effect.makeSemaphore(1)
     const present = table === undefined ? Effect.fail(TableNotFound.of(name, uri)) : Effect.succeed(table)
 
-    let ftsReady = table !== undefined && (yield* indexStats(table, FTS_COLUMN).pipe(Effect.orElseSucceed(() => undefined))) !== undefined
+    let ftsReady = table !== undefined && (yield* indexOn(table, FTS_COLUMN).pipe(Effect.orElseSucceed(() => undefined))) !== undefined
 
     const count = table === undefined ? Effect.succeed(0) : attempt("countRows", () => table.countRows()).pipe(Effect.catchTag("TableNotFound", () => Effect.succeed(0)))
 
@@ -349,15 +356,22 @@ export const make = (options: Options): Effect.Effect<Service, StoreFailed | Dim
         const t = yield* present
         const rows = yield* attempt("countRows", () => t.countRows())
         if (rows === 0) return { rows, vector: "none", fts: "none" } satisfies IndexReport
-        const decide = (stats: lancedb.IndexStatistics | undefined, eligible: boolean): IndexAction =>
-          !eligible ? "none" : stats === undefined ? "created" : maintain.force === true || stats.numUnindexedRows > growth * stats.numIndexedRows ? "rebuilt" : "kept"
-        const fts = decide(yield* indexStats(t, FTS_COLUMN), true)
+        const decide = (index: { readonly type: string; readonly stats: lancedb.IndexStatistics } | undefined, eligible: boolean, wantedType?: string): IndexAction =>
+          !eligible
+            ? "none"
+            : index === undefined
+            ? "created"
+            : maintain.force === true || index.stats.numUnindexedRows > growth * index.stats.numIndexedRows || (wantedType !== undefined && index.type !== wantedType)
+            ? "rebuilt"
+            : "kept"
+        const fts = decide(yield* indexOn(t, FTS_COLUMN), true)
         if (fts === "created" || fts === "rebuilt") {
           yield* attempt("createIndex fts", () => t.createIndex(FTS_COLUMN, { config: lancedb.Index.fts(), replace: true }))
         }
         ftsReady = true
-        // PQ needs 256 rows to train its codebooks; below minRows exact search is fast anyway.
-        const vector = decide(yield* indexStats(t, VECTOR_COLUMN), rows >= Math.max(256, minRows))
+        // Training needs 256 rows (PQ's codebooks); below minRows exact search is fast anyway. An index
+        // of another kind than the one configured (an older default, a changed option) is rebuilt.
+        const vector = decide(yield* indexOn(t, VECTOR_COLUMN), rows >= Math.max(256, minRows), INDEX_TYPES[indexKind])
         if (vector === "created" || vector === "rebuilt") {
           yield* attempt(`createIndex ${indexKind}`, () =>
             t.createIndex(VECTOR_COLUMN, { config: vectorIndexConfig(indexKind, rows, embedder.dimensions), replace: true })

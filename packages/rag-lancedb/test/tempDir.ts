@@ -1,6 +1,6 @@
 /**
  * A temporary folder per test file, also used as TMPDIR: LanceDB 0.37 leaves a `.tmpXXXXXX` folder
- * in TMPDIR per IVF_PQ build, so pointing TMPDIR here lets the cleanup take those too.
+ * in TMPDIR per vector index build, so pointing TMPDIR here lets the cleanup take those too.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
