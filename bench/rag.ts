@@ -254,8 +254,8 @@ export const benchmark: Benchmark = {
         rows,
         notes: [
           `Synthetic corpus: Zipf-distributed made-up words, one ${WORDS_PER_SECTION}-word section per chunk; HashingEmbedder (512-d, TF-IDF fitted on a sample); @lancedb/lancedb 0.37.1 on local disk.`,
-          "Ingest = chunking + embedding + LanceDB writes (batches of 4,096 chunks); index build = FTS index, plus the store's default vector index, IVF_HNSW_SQ (cosine, " +
-            `${quick ? "skipped in quick mode: vector search is exact" : "built from 50,000 rows, the store's default"}).`,
+          "Ingest = chunking + embedding + LanceDB writes (batches of 4,096 chunks); index build = FTS index, plus the store's default vector index, IVF_HNSW_SQ (cosine; " +
+            `${quick ? "skipped in quick mode: vector search is exact" : "built from 50,000 rows, the default vectorIndexMinRows"}).`,
           `Load average while running: ${loadavg().map((l) => l.toFixed(1)).join(" / ")} on ${cpus().length} cores (the machine is shared; latencies include waiting for a core).`,
           `Latency: ${queryCount} sequential queries per mode (topK ${TOP_K}) after 3 warm-up queries, embedding the query included. A query is the 5 rarest words of one section; hit@5 = that section in the top 5.`,
           "Exact vector: the vector queries again with `exact: true` (the index bypassed, every stored vector compared): the embedder's own hit@5, and the ground truth of `index recall@5` = the share of the exact top 5 the indexed search returned (the store's defaults: 64 probes, refine ×100).",
