@@ -6,11 +6,18 @@ const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable)$/, replacement: `${packagesDir}$1/src/index.ts` }]
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**", "**/build/**", "packages/vscode-extension/test/e2e/**"],
+    exclude: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/build/**",
+      "packages/vscode-extension/test/e2e/**",
+      // Real processes killed and restarted: their own script (`test:durable`), not the default suite.
+      ...(process.env["AIXFX_DURABLE_PROCESS_TESTS"] === "1" ? [] : ["packages/durable/test/process/**"])
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -92,8 +92,8 @@ export const fromFunction = (
     }
   })
 
-export type { AgentTool, LlmOptions } from "./internal/llmAgent.js"
-export { handoffToolName } from "./internal/llmAgent.js"
+export type { AgentTool, LlmOptions, ToolApproval, ToolApprovalRequest } from "./internal/llmAgent.js"
+export { CurrentToolApproval, handoffToolName } from "./internal/llmAgent.js"
 
 /**
  * An agent whose `execute` asks the `LanguageModel` service: the system prompt is `instructions`,

@@ -237,6 +237,15 @@ export class PatternTimeout extends Schema.TaggedError<PatternTimeout>()("Patter
   timeoutMs: Schema.Number
 }) {}
 
+// ---- human in the loop ----------------------------------------------------------------------
+/** A person rejected what a run asked approval for (or its deadline passed with rejection as the default). */
+export class ApprovalRejected extends Schema.TaggedError<ApprovalRejected>()("ApprovalRejected", {
+  ...fields,
+  runId: Schema.String,
+  approval: Schema.String,
+  reason: Schema.String
+}) {}
+
 // ---- retrieval -----------------------------------------------------------------------------
 export class RetrievalFailed extends Schema.TaggedError<RetrievalFailed>()("RetrievalFailed", {
   ...fields,
@@ -268,6 +277,7 @@ export const AgentError = Schema.Union(
   MaxDepthExceeded,
   InsufficientAgreement,
   PatternTimeout,
+  ApprovalRejected,
   RetrievalFailed
 )
 export type AgentError = typeof AgentError.Type

@@ -19,6 +19,11 @@ import type { Message } from "./Message.js"
 export interface CallOptions {
   /** Fails the call with `CallTimeout` after this long (overrides the runtime's default). */
   readonly timeout?: Duration.DurationInput
+  /**
+   * The caller's name for this call (a pattern's step, e.g. "plan" or "vote.a"). Runtimes ignore
+   * it; a durable run keys its journal by it, so a call keeps its key whatever order calls arrive in.
+   */
+  readonly step?: string
 }
 
 export interface AgentInfo {

@@ -1,7 +1,7 @@
 /**
  * The one wire type of every runtime: what agents receive and return.
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { Context, Effect, Fiber, Option, ParseResult, Schema } from "effect"
 import { PayloadDecodeError } from "./AgentError.js"
 import { firstNonJsonPath, JsonObject, toJson } from "./Json.js"
 
@@ -36,14 +36,52 @@ const unsafeMake = (fields: Message.Fields): Message => {
   return Object.assign(Object.create(Message.prototype) as Message, fields)
 }
 
+/**
+ * Where new messages get their ids and times on a fiber, instead of a random UUID and the wall
+ * clock: a durable run installs one so that its messages replay identically (ids derived from the
+ * step, times from the run's journal).
+ */
+export interface IdSource {
+  readonly next: () => { readonly id: string; readonly timestamp: number }
+}
+
+export class CurrentIdSource extends Context.Reference<CurrentIdSource>()("@aixfx/core/Message/CurrentIdSource", {
+  defaultValue: (): IdSource | undefined => undefined
+}) {}
+
+// How many id sources are installed in the process: while none is, `make` never looks at the fiber.
+let idSources = 0
+
+/** Counts an id source in (while `CurrentIdSource` may be set on some fiber); returns its release. */
+export const enableIdSource = (): (() => void) => {
+  idSources++
+  let released = false
+  return () => {
+    if (!released) idSources--
+    released = true
+  }
+}
+
+const currentIdSource = (): IdSource | undefined => {
+  const fiber = Fiber.getCurrentFiber()
+  return Option.isSome(fiber) ? Context.get(fiber.value.currentContext, CurrentIdSource) : undefined
+}
+
 /** The fields of a new message: fresh id and time unless given. */
-const fieldsOf = (o: MakeOptions, metadata: JsonObject): Message.Fields => ({
-  id: o.id ?? crypto.randomUUID(),
-  type: o.type ?? "text",
-  payload: o.payload,
-  metadata,
-  timestamp: o.timestamp ?? Date.now()
-})
+const fieldsOf = (o: MakeOptions, metadata: JsonObject): Message.Fields => {
+  const source = idSources > 0 && (o.id === undefined || o.timestamp === undefined) ? currentIdSource() : undefined
+  if (source !== undefined) {
+    const next = source.next()
+    return { id: o.id ?? next.id, type: o.type ?? "text", payload: o.payload, metadata, timestamp: o.timestamp ?? next.timestamp }
+  }
+  return {
+    id: o.id ?? crypto.randomUUID(),
+    type: o.type ?? "text",
+    payload: o.payload,
+    metadata,
+    timestamp: o.timestamp ?? Date.now()
+  }
+}
 
 /** A new message with a fresh id and the current time. */
 export const make = (options: MakeOptions | string): Message => {

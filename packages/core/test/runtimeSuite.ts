@@ -38,10 +38,13 @@ const eventually = (check: Effect.Effect<boolean>, max = 10_000) =>
     return yield* Effect.dieMessage("condition not reached")
   })
 
-export const runtimeSuite = (label: string, makeRuntime: MakeRuntime) =>
+/** Runs each test's body some other way, e.g. inside a durable run (the runtime is provided outside it). */
+export type Around = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.Effect<A, E, AgentRuntime.AgentRuntime>
+
+export const runtimeSuite = (label: string, makeRuntime: MakeRuntime, around: Around = (effect) => effect) =>
   describe(`AgentRuntime contract: ${label}`, () => {
     const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>, options: LocalRuntime.Options = {}) =>
-      Effect.provide(effect, makeRuntime(options))
+      Effect.provide(around(effect), makeRuntime(options))
 
     /** The runtime under test in a scope of its own, for tests that close it while calls run. */
     const runtimeInScope = Effect.gen(function* () {

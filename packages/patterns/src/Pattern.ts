@@ -77,14 +77,16 @@ export const callStep = (
   agent: AgentRef,
   message: Message.Message
 ): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
-  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options)), options.stepRetry).pipe(
+  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry).pipe(
     Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
     })
   )
 
-const stepCallOptions = (options: CommonOptions) => (options.stepTimeout === undefined ? undefined : { timeout: options.stepTimeout })
+/** The call's options: the step's name (a durable run's journal key) and its timeout. */
+const stepCallOptions = (options: CommonOptions, step?: string) =>
+  options.stepTimeout === undefined ? (step === undefined ? undefined : { step }) : step === undefined ? { timeout: options.stepTimeout } : { step, timeout: options.stepTimeout }
 
 /**
  * Calls `agents` at once, each as the step of its name (as `callStep` does); every outcome, in

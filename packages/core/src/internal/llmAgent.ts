@@ -1,4 +1,4 @@
-import { Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import { AgentFailed, type AgentError, MalformedOutput } from "../AgentError.js"
 import type { JsonValue } from "../Json.js"
 import * as LanguageModel from "../LanguageModel.js"
@@ -11,7 +11,30 @@ export interface AgentTool<A = any> {
   readonly description: string
   readonly parameters: Schema.Schema<A, any>
   readonly handler: (args: A) => Effect.Effect<string | JsonValue, AgentError>
+  /**
+   * Ask a person before the tool runs: the run pauses with the call's arguments as the payload
+   * (see `CurrentToolApproval`); the tool gets the arguments as approved, perhaps edited.
+   */
+  readonly needsApproval?: boolean
 }
+
+/** A tool call waiting for a decision: who asks, which tool, and the arguments the model gave (JSON). */
+export interface ToolApprovalRequest {
+  readonly agent: string
+  readonly tool: string
+  readonly callId: string
+  readonly arguments: string
+}
+
+/**
+ * Decides `needsApproval` tool calls: the arguments to run the tool with (JSON), or a typed error
+ * (e.g. `ApprovalRejected`). A durable layer provides it; without one such a tool cannot run.
+ */
+export type ToolApproval = (request: ToolApprovalRequest) => Effect.Effect<string, AgentError>
+
+export class CurrentToolApproval extends Context.Reference<CurrentToolApproval>()("@aixfx/core/Agent/CurrentToolApproval", {
+  defaultValue: (): ToolApproval | undefined => undefined
+}) {}
 
 export interface LlmOptions {
   readonly name: string
@@ -49,12 +72,19 @@ export const makeLlmExecute = (options: LlmOptions) => {
   const handlers = new Map((options.tools ?? []).map((t) => [t.name, t]))
   const maxRounds = options.maxToolRounds ?? 5
 
+  const approve = (call: LanguageModel.ToolCall): Effect.Effect<string, AgentError> =>
+    Effect.flatMap(CurrentToolApproval, (approval) =>
+      approval === undefined
+        ? Effect.fail(AgentFailed.of(options.name, `tool "${call.name}" needs approval, but no approval service is provided (provide a durable layer)`))
+        : approval({ agent: options.name, tool: call.name, callId: call.id, arguments: call.arguments }))
+
   const runTool = (call: LanguageModel.ToolCall, provider: string, model: string) => {
     const tool = handlers.get(call.name)
     if (tool === undefined) {
       return Effect.fail(AgentFailed.of(options.name, `the model called an unknown tool "${call.name}"`))
     }
-    return Schema.decodeUnknown(Schema.parseJson(tool.parameters))(call.arguments).pipe(
+    const approved = tool.needsApproval === true ? approve(call) : Effect.succeed(call.arguments)
+    return Effect.flatMap(approved, Schema.decodeUnknown(Schema.parseJson(tool.parameters))).pipe(
       Effect.mapError(
         (e) => new MalformedOutput({ provider, model, output: call.arguments, message: `Agent "${options.name}": arguments for tool "${call.name}" are invalid: ${e.message}` })
       ),
