@@ -1,0 +1,136 @@
+/**
+ * Durable runs in one process over real SQLite files: races and early stops replay the way they
+ * first went, a journal that no longer fits the code is a typed error, and the Runs API rejects bad
+ * input with errors naming the run and approval. A store opened again is a process started again.
+ */
+import { Agent, AgentRuntime, LocalRuntime, Message, Workflow } from "@aixfx/core"
+import { Approval, Durable, Runs } from "@aixfx/durable"
+import { Ensemble, Parallel } from "@aixfx/patterns"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll } from "vitest"
+
+const dir = mkdtempSync(join(tmpdir(), "aixfx-durable-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+const newStore = () => join(dir, `store-${files++}.db`)
+
+/** Agents answering `answer` after `latencyMs`, counting their calls in `calls`. */
+const timed = (calls: Map<string, number>, latencies: Record<string, number>, answers: Record<string, string>) =>
+  Object.keys(latencies).map((name) =>
+    Agent.make({
+      name,
+      execute: (input) =>
+        Effect.sync(() => calls.set(name, (calls.get(name) ?? 0) + 1)).pipe(
+          Effect.zipRight(Effect.sleep(latencies[name]!)),
+          Effect.as(Message.reply(input, answers[name] ?? name))
+        )
+    })
+  )
+
+/** The durable stack over `file` with `agents` registered (a fresh "process" each time). */
+const stack = (file: string, agents: ReadonlyArray<Agent.Agent<any>>) =>
+  AgentRuntime.layerAgents(...agents).pipe(
+    Layer.provideMerge(Durable.layerSqlite({ filename: file, replayStallTimeout: "2 seconds" })),
+    Layer.provide(LocalRuntime.layer()),
+    Layer.orDie
+  )
+
+const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) => Logger.withMinimumLogLevel(effect, LogLevel.Warning)
+
+describe("races replay the way they first went", () => {
+  it.live("Parallel firstSuccess: the journaled winner wins again, though the other agent is now faster", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const calls = new Map<string, number>()
+      const race = Parallel.make({ name: "race", agents: ["slow", "fast"], aggregate: Parallel.firstSuccess })
+      const program = Effect.suspend(() => AgentRuntime.call("race", Message.make("go")))
+      const first = yield* Workflow.run("race", { runId: "r1" })(program).pipe(
+        Effect.provide(stack(file, [...timed(calls, { slow: 300, fast: 5 }, {}), race]))
+      )
+      assert.strictEqual(first.payload, "fast")
+      const again = yield* Workflow.run("race", { runId: "r1" })(program).pipe(
+        Effect.provide(stack(file, [...timed(calls, { slow: 1, fast: 300 }, {}), race]))
+      )
+      assert.strictEqual(again.payload, "fast")
+      assert.strictEqual(again.id, first.id)
+      assert.deepStrictEqual(again.metadata["trace"], first.metadata["trace"])
+      // Nothing ran again: the replay came from the journal.
+      assert.strictEqual(calls.get("fast"), 1)
+      assert.strictEqual(calls.get("slow"), 1)
+    })), 60_000)
+
+  it.live("Ensemble early stop: the same votes decide and the same voter is interrupted", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const calls = new Map<string, number>()
+      const vote = Ensemble.make({ name: "vote", models: ["v1", "v2", "v3"], strategy: "majority" })
+      const answers = { v1: "yes", v2: "yes", v3: "no" }
+      const program = Effect.suspend(() => AgentRuntime.call("vote", Message.make("spam?")))
+      const first = yield* Workflow.run("vote", { runId: "e1" })(program).pipe(
+        Effect.provide(stack(file, [...timed(calls, { v1: 5, v2: 10, v3: 400 }, answers), vote]))
+      )
+      assert.deepInclude(first.metadata["trace"] as object, { winner: "yes", interrupted: ["v3"] })
+      const again = yield* Workflow.run("vote", { runId: "e1" })(program).pipe(
+        Effect.provide(stack(file, [...timed(calls, { v1: 300, v2: 300, v3: 1 }, answers), vote]))
+      )
+      assert.deepStrictEqual(again.metadata["trace"], first.metadata["trace"])
+      assert.deepStrictEqual([calls.get("v1"), calls.get("v2"), calls.get("v3")], [1, 1, 1])
+    })), 60_000)
+})
+
+describe("bad input is a typed error naming the run", () => {
+  it.live("a journal written by an older version whose steps changed: JournalMismatch, the journal untouched", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const calls = new Map<string, number>()
+      const agents = timed(calls, { echo: 1 }, {})
+      const v1 = Effect.suspend(() => AgentRuntime.call("echo", Message.make("version 1")))
+      yield* Workflow.run("wf", { runId: "m1" })(v1).pipe(Effect.provide(stack(file, agents)))
+      const v2 = Effect.suspend(() => AgentRuntime.call("echo", Message.make("version 2")))
+      const exit = yield* Effect.exit(Workflow.run("wf", { runId: "m1" })(v2).pipe(Effect.provide(stack(file, agents))))
+      assert.isTrue(Exit.isFailure(exit))
+      const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      assert.strictEqual((defect as { _tag?: string })._tag, "JournalMismatch")
+      assert.include((defect as Error).message, `Run "m1"`)
+      assert.include((defect as Error).message, "/echo:echo")
+      assert.strictEqual(calls.get("echo"), 1)
+      // The run is as it was: done, and replaying v1 still gives its answer.
+      const replayed = yield* Workflow.run("wf", { runId: "m1" })(v1).pipe(Effect.provide(stack(file, agents)))
+      assert.strictEqual(replayed.payload, "echo")
+      assert.strictEqual(calls.get("echo"), 1)
+    })), 60_000)
+
+  it.live("Runs: unknown run, an approval it is not waiting for, a decision made twice", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const agents = timed(new Map(), { echo: 1 }, {})
+      yield* Effect.gen(function* () {
+        const outcome = yield* Durable.start("ask", "a1")(Approval.request({ name: "ship", payload: { version: 2 } }))
+        assert.deepStrictEqual(outcome, { _tag: "Suspended", awaiting: ["ship"] })
+        const unknown = yield* Effect.flip(Runs.approve("nope", "ship"))
+        assert.strictEqual(unknown._tag, "RunNotFound")
+        assert.strictEqual(unknown.message, `No durable run "nope" in the store`)
+        assert.strictEqual((yield* Effect.flip(Runs.resume("nope")))._tag, "RunNotFound")
+        const notWaiting = yield* Effect.flip(Runs.approve("a1", "deploy"))
+        assert.strictEqual(notWaiting._tag, "RunNotWaiting")
+        assert.include(notWaiting.message, `Run "a1" is not waiting for approval "deploy" (it is suspended, awaiting ship)`)
+        yield* Runs.reject("a1", "ship", "too risky")
+        const twice = yield* Effect.flip(Runs.approve("a1", "ship"))
+        assert.strictEqual(twice._tag, "ApprovalAlreadyDecided")
+        assert.strictEqual(twice.message, `Approval "ship" of run "a1" was already rejected; a decision is final`)
+        const [run] = yield* Runs.list
+        assert.strictEqual(run!.runId, "a1")
+      }).pipe(Effect.provide(stack(file, agents)))
+    })), 60_000)
+
+  it.effect("an approval outside a durable run is NotInDurableRun", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Approval.request({ name: "x", payload: 1 }))
+      assert.strictEqual(error._tag, "NotInDurableRun")
+      assert.include(error.message, "Workflow.run")
+    }))
+})
