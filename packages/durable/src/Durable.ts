@@ -13,7 +13,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as EngineWorkflow from "@effect/workflow/Workflow"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
-import { Cause, type ConfigError, Context, Deferred, Duration, Effect, type Either, Exit, FiberId, Layer, Option, Schema } from "effect"
+import { Cause, type ConfigError, Context, Deferred, Duration, Effect, type Either, Exit, FiberId, Layer, Logger, LogLevel, Option, Schema } from "effect"
 import * as Approval from "./Approval.js"
 import { CurrentRunScope, RunScope, RunState } from "./internal/run.js"
 import { type Outcome, Registry } from "./internal/registry.js"
@@ -254,7 +254,9 @@ export const layerClient = (options: { readonly filename: string; readonly pollI
 > =>
   durableLayer({ ...options, runner: false }).pipe(
     Layer.provide(engineLayer({ ...options, runner: false })),
-    Layer.provide(SqliteClient.layer({ filename: options.filename }))
+    Layer.provide(SqliteClient.layer({ filename: options.filename })),
+    // A client has no runner by design: the engine's "No healthy runners available" is not news.
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
   )
 
 /**

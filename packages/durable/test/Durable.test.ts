@@ -32,8 +32,8 @@ const timed = (calls: Map<string, number>, latencies: Record<string, number>, an
   )
 
 /** The durable stack over `file` with `agents` registered (a fresh "process" each time). */
-const stack = (file: string, agents: ReadonlyArray<Agent.Agent<any>>) =>
-  AgentRuntime.layerAgents(...agents).pipe(
+const stack = (file: string, agents: ReadonlyArray<Agent.Agent<AgentRuntime.AgentRuntime>>) =>
+  AgentRuntime.layerAgents<AgentRuntime.AgentRuntime>(...agents).pipe(
     Layer.provideMerge(Durable.layerSqlite({ filename: file, replayStallTimeout: "2 seconds" })),
     Layer.provide(LocalRuntime.layer()),
     Layer.orDie
