@@ -4,7 +4,7 @@
  * input with errors naming the run and approval. A store opened again is a process started again.
  */
 import { Agent, AgentRuntime, LocalRuntime, Message, Workflow } from "@aixfx/core"
-import { Approval, Durable, Runs } from "@aixfx/durable"
+import { Approval, Durable, Runs, Sleep } from "@aixfx/durable"
 import { Ensemble, Parallel } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel } from "effect"
@@ -79,6 +79,28 @@ describe("races replay the way they first went", () => {
       )
       assert.deepStrictEqual(again.metadata["trace"], first.metadata["trace"])
       assert.deepStrictEqual([calls.get("v1"), calls.get("v2"), calls.get("v3")], [1, 1, 1])
+    })), 60_000)
+})
+
+describe("durable time", () => {
+  it.live("a durable sleep suspends the run and the engine wakes it; an approval's deadline decides by onTimeout", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      // (Code between steps runs again after each wake-up, so the time is taken outside the run.)
+      const program = Effect.gen(function* () {
+        yield* Sleep.sleep("cool-down", "1 second")
+        const approved = yield* Approval.request({ name: "late", payload: { ok: true }, deadline: "1 second", onTimeout: "approve" })
+        const rejected = yield* Effect.flip(Approval.request({ name: "later", payload: 1, deadline: "1 second" }))
+        return { approved, rejected: rejected._tag === "ApprovalRejected" ? rejected.reason : rejected._tag }
+      })
+      const started = Date.now()
+      const out = yield* Workflow.run("timers", { runId: "t1" })(program).pipe(Effect.provide(stack(file, [])))
+      // Three timers of one second, one after the other.
+      assert.isAtLeast(Date.now() - started, 3000)
+      assert.deepStrictEqual(out.approved, { ok: true })
+      assert.strictEqual(out.rejected, "the deadline passed with no decision")
+      const [run] = yield* Runs.list.pipe(Effect.provide(stack(file, [])))
+      assert.strictEqual(run!.status, "done")
     })), 60_000)
 })
 
