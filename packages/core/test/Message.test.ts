@@ -85,3 +85,22 @@ describe("Message construction", () => {
     assert.doesNotThrow(() => Message.make({ payload: "x", metadata: { a: [null, true, "s", 1.5, { b: [] }] } }))
   })
 })
+
+describe("Message id sources (durable runs)", () => {
+  it.effect("a fiber with an id source makes messages with its ids and times; other fibers keep random ids", () =>
+    Effect.gen(function* () {
+      let n = 0
+      const source: Message.IdSource = { next: () => ({ id: `step-${n++}`, timestamp: 42 }) }
+      const release = Message.enableIdSource()
+      try {
+        const [a, b] = yield* Effect.sync(() => [Message.make("a"), Message.reply(Message.make({ payload: "x", id: "given" }), "b")]).pipe(
+          Effect.provideService(Message.CurrentIdSource, source)
+        )
+        assert.deepStrictEqual([a!.id, a!.timestamp, b!.id, b!.metadata["inReplyTo"]], ["step-0", 42, "step-2", "given"])
+        const outside = Message.make("c")
+        assert.notStrictEqual(outside.id.slice(0, 5), "step-")
+      } finally {
+        release()
+      }
+    }))
+})

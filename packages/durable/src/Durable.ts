@@ -225,9 +225,26 @@ const durableLayer = (options: Options) =>
   )
 
 /**
- * The durable layer over a `SqlClient`: the engine (a single runner over the SQL store), the run
- * journal, the store-backed `CostLedger`, and `AgentRuntime` wrapped so that calls inside durable
- * runs are journaled. Provide the inner runtime (e.g. `LocalRuntime.layer()`) below it.
+ * The durable layer on an engine you provide (e.g. `ClusterWorkflowEngine` over several runners and
+ * Postgres): the run journal and store, the store-backed `CostLedger`, and `AgentRuntime` wrapped so
+ * that calls inside durable runs are journaled. Needs the `WorkflowEngine`, the `SqlClient` the store
+ * lives in, and the inner `AgentRuntime`.
+ */
+export const layerOnEngine = (
+  options: Options = {}
+): Layer.Layer<
+  Durable | AgentRuntime.AgentRuntime | CostLedger.CostLedger,
+  SqlError,
+  AgentRuntime.AgentRuntime | SqlClient.SqlClient | WorkflowEngine.WorkflowEngine
+> => {
+  const runtime = Layer.effect(AgentRuntime.AgentRuntime, Effect.map(AgentRuntime.AgentRuntime, wrapRuntime))
+  return Layer.mergeAll(durableLayer(options), runtime, SqlCostLedger.layer)
+}
+
+/**
+ * The durable layer over a `SqlClient`, with its engine: `ClusterWorkflowEngine` on a single runner
+ * (`SingleRunner`, SQL message and runner storage). Provide the inner runtime (e.g.
+ * `LocalRuntime.layer()`) below it.
  */
 export const layer = (
   options: Options = {}
@@ -235,10 +252,7 @@ export const layer = (
   Durable | AgentRuntime.AgentRuntime | CostLedger.CostLedger | WorkflowEngine.WorkflowEngine,
   ConfigError.ConfigError | SqlError,
   AgentRuntime.AgentRuntime | SqlClient.SqlClient
-> => {
-  const runtime = Layer.effect(AgentRuntime.AgentRuntime, Effect.map(AgentRuntime.AgentRuntime, wrapRuntime))
-  return Layer.mergeAll(durableLayer(options), runtime, SqlCostLedger.layer).pipe(Layer.provideMerge(engineLayer(options)))
-}
+> => layerOnEngine(options).pipe(Layer.provideMerge(engineLayer(options)))
 
 /** `layer` over a SQLite file (created if missing): one store per machine, no server to run. */
 export const layerSqlite = (options: Options & { readonly filename: string }) =>
