@@ -56,7 +56,7 @@ export interface Options {
   readonly allow?: ReadonlyArray<string>
   /** These tools are never offered (applied after `allow`). */
   readonly deny?: ReadonlyArray<string>
-  /** Per call, unless the call says otherwise (default 60 s). */
+  /** Per call, unless the call says otherwise, and for the handshake (default 60 s). */
   readonly timeout?: Duration.DurationInput
   /** Start the server again (or reconnect) on the next call after it went away (default true). */
   readonly restart?: boolean
@@ -172,7 +172,7 @@ const openConnection = (options: Options, onToolsChanged: (connection: Connectio
         if (/Maximum reconnection attempts|Failed to reconnect/.test(error.message)) connection.markLost(error.message)
       }
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => onToolsChanged(connection))
-      await client.connect(transport)
+      await client.connect(transport, { timeout: Duration.toMillis(options.timeout ?? DEFAULT_TIMEOUT) })
       return connection
     },
     catch: (e) => new McpConnectError({ server: options.name, message: `MCP server "${options.name}" could not be reached: ${errorMessage(e)}` })

@@ -167,7 +167,7 @@ describe("McpClient over stdio (server-everything)", () => {
       const { layer, requests } = scripted([{ name: "greet", args: {} }])
       yield* Effect.provide(ask(McpClient.llm({ name: "assistant", instructions: "Greet.", mcp: [client] }), "go"), layer)
       assert.deepStrictEqual(toolResults(requests), [{ name: "greet", content: "hello from greet" }])
-    }))
+    }), 120_000)
 })
 
 describe("McpClient over streamable HTTP (server-everything on 127.0.0.1)", () => {
