@@ -106,7 +106,8 @@ export interface Service {
   readonly callTool: (tool: string, args: unknown, options?: CallOptions) => Effect.Effect<ToolResult, McpCallError>
   /**
    * The tools as `Agent.llm` tools (a snapshot: `McpClient.llm` re-reads them on every execution).
-   * Their JSON Schemas go to the provider unchanged; any failure reaches the model as a tool result
+   * Their JSON Schemas go to the provider unchanged; the model reads the result's text (or its
+   * structured content when it has no text); any failure reaches it as a tool result
    * `{ error, message }` it can recover from.
    */
   readonly agentTools: Effect.Effect<ReadonlyArray<Agent.AgentTool>>
@@ -341,7 +342,8 @@ export const make = (options: Options): Effect.Effect<Service, McpConnectError, 
         Effect.zipRight(
           Effect.annotateCurrentSpan({ "aixfx.mcp.server": server, "aixfx.mcp.tool": info.name }),
           callTool(info.name, args).pipe(
-            Effect.map((r): Json.JsonValue => (r.structuredContent as Json.JsonValue | undefined) ?? r.text),
+            // The text (servers put structured results there too, serialised); the structured content when there is no text.
+            Effect.map((r): Json.JsonValue => (r.text === "" && r.structuredContent !== undefined ? r.structuredContent as Json.JsonValue : r.text)),
             Effect.catchAll((e) =>
               Effect.as(Effect.annotateCurrentSpan("error.type", e._tag), { error: e._tag, message: e.message } as Json.JsonValue)
             )
