@@ -43,8 +43,14 @@ describe("McpClient over stdio (server-everything)", () => {
       assert.include(names, "get-sum")
       assert.notInclude(names, "get-env")
 
-      const only = yield* everythingStdio({ allow: ["echo"] })
-      assert.deepStrictEqual((yield* only.tools).map((t) => t.name), ["echo"])
+      const only = yield* everythingStdio({ allow: ["echo", "get-sum"], needsApproval: ["get-sum"], toolPrefix: "ev_" })
+      const agentTools = yield* only.agentTools
+      assert.deepStrictEqual(agentTools.map((t) => [t.name, (t as { needsApproval?: boolean }).needsApproval ?? false]), [
+        ["ev_echo", false],
+        ["ev_get-sum", true]
+      ])
+      const hidden = yield* Effect.flip(only.callTool("get-env", {}))
+      assert.strictEqual(hidden._tag, "McpUnknownTool")
 
       const { layer, requests } = scripted([])
       const agent = McpClient.llm({ name: "assistant", instructions: "Use the tools.", mcp: [client] })
