@@ -6,7 +6,7 @@
  */
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Effect, Logger } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger } from "effect"
 import * as Mcp from "./Mcp.js"
 
 const usage = "usage: aixfx-mcp --workflow <module> [--http <port>]"
@@ -31,11 +31,13 @@ const main = async () => {
   if (app === undefined || typeof app.name !== "string") throw new Error(`${module} has no default export made with Mcp.app({ name, tools, layer })`)
   const transport = port === undefined ? Mcp.stdio() : Mcp.http({ port })
   // stdout carries the protocol over stdio: logs go to stderr.
-  await Effect.runPromise(
-    Mcp.serveApp(app, transport).pipe(
-      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
-    )
+  const fiber = Effect.runFork(
+    Mcp.serveApp(app, transport).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))))
   )
+  // A signal ends the server the orderly way: sessions close, the app's layer releases its resources.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => Effect.runFork(Fiber.interrupt(fiber)))
+  const exit = await Effect.runPromise(Fiber.await(fiber))
+  if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) throw new Error(Cause.pretty(exit.cause))
 }
 
 main().catch((e: unknown) => {

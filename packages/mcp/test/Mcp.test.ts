@@ -4,6 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -158,5 +159,34 @@ describe("the aixfx-mcp bin over stdio, started by the SDK's client", () => {
       const refused = yield* Effect.promise(() => client.callTool({ name: "refuse", arguments: { reason: "stdio" } }))
       assert.isTrue(refused.isError)
       assert.deepStrictEqual(refused.structuredContent, { error: { _tag: "Refused", message: "refused: stdio" } })
+    }), 180_000)
+
+  it.scopedLive("with --http <port> it serves on 127.0.0.1 and logs the address on stderr", () =>
+    Effect.gen(function*() {
+      const child = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          spawn(process.execPath, ["--import", "tsx", "--conditions=@aixfx/source", binTs, "--workflow", appTs, "--http", "0"], {
+            env: { PATH: process.env["PATH"] ?? "" },
+            stdio: ["ignore", "ignore", "pipe"]
+          })
+        ),
+        (child) =>
+          Effect.async<void>((resume) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+            child.once("exit", () => resume(Effect.void))
+            child.kill("SIGTERM")
+          })
+      )
+      const url = yield* Effect.async<string, Error>((resume) => {
+        let seen = ""
+        child.stderr.on("data", (chunk: Buffer) => {
+          seen += chunk.toString("utf8")
+          const found = /serving on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen)
+          if (found !== null) resume(Effect.succeed(found[1]!))
+        })
+        child.once("exit", (code) => resume(Effect.fail(new Error(`aixfx-mcp exited with ${code}: ${seen}`))))
+      }).pipe(Effect.timeoutFail({ duration: "150 seconds", onTimeout: () => new Error("aixfx-mcp did not log its address") }))
+      const client = yield* connect(new StreamableHTTPClientTransport(new URL(url)))
+      assert.strictEqual(text(yield* Effect.promise(() => client.callTool({ name: "echo", arguments: { input: "over http" } }))), "echo: over http")
     }), 180_000)
 })
