@@ -243,7 +243,8 @@ export const make = (options: Options): Effect.Effect<Service, McpConnectError, 
     // A failed refresh keeps the previous list: the next call still reports what went wrong.
     const onToolsChanged = (connection: Connection) => Runtime.runFork(runtime)(Effect.ignore(refreshTools(connection)))
 
-    const open = Effect.tap(openConnection(options, onToolsChanged), refreshTools)
+    // A server that connects but cannot list its tools is closed again, not left running.
+    const open = Effect.tap(openConnection(options, onToolsChanged), (c) => Effect.tapError(refreshTools(c), () => closeConnection(c)))
     const current = yield* SynchronizedRef.make<Connection>(yield* open)
     yield* Effect.addFinalizer(() => Effect.flatMap(SynchronizedRef.get(current), closeConnection))
 
@@ -333,6 +334,10 @@ export const make = (options: Options): Effect.Effect<Service, McpConnectError, 
         })
       )
 
+    // Only on a span aixfx made (its `execute_tool` span): without a tracer there is none, and a caller's span is not ours to annotate.
+    const annotateToolSpan = (attributes: Record<string, string>) =>
+      Effect.withFiberRuntime((fiber) => (Traced.isTracing(fiber) ? Effect.annotateCurrentSpan(attributes) : Effect.void))
+
     const toAgentTool = (info: ToolInfo): Agent.AgentTool => ({
       name: `${options.toolPrefix ?? ""}${info.name}`,
       description: info.description,
@@ -340,12 +345,12 @@ export const make = (options: Options): Effect.Effect<Service, McpConnectError, 
       parameters: Schema.Unknown.annotations({ jsonSchema: info.inputSchema }),
       handler: (args) =>
         Effect.zipRight(
-          Effect.annotateCurrentSpan({ "aixfx.mcp.server": server, "aixfx.mcp.tool": info.name }),
+          annotateToolSpan({ "aixfx.mcp.server": server, "aixfx.mcp.tool": info.name }),
           callTool(info.name, args).pipe(
             // The text (servers put structured results there too, serialised); the structured content when there is no text.
             Effect.map((r): Json.JsonValue => (r.text === "" && r.structuredContent !== undefined ? r.structuredContent as Json.JsonValue : r.text)),
             Effect.catchAll((e) =>
-              Effect.as(Effect.annotateCurrentSpan("error.type", e._tag), { error: e._tag, message: e.message } as Json.JsonValue)
+              Effect.as(annotateToolSpan({ "error.type": e._tag }), { error: e._tag, message: e.message } as Json.JsonValue)
             )
           )
         ),

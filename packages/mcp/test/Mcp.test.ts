@@ -1,5 +1,5 @@
 import { Mcp } from "@aixfx/mcp"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, vi } from "@effect/vitest"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
@@ -11,6 +11,9 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, type Scope } from "effect"
 import * as Fixture from "./fixtures/app.js"
+
+// Every test starts real server processes: on a loaded machine, starting one can take tens of seconds.
+vi.setConfig({ testTimeout: 180_000 })
 
 const binTs = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 const appTs = fileURLToPath(new URL("fixtures/app.ts", import.meta.url))
@@ -159,7 +162,7 @@ describe("the aixfx-mcp bin over stdio, started by the SDK's client", () => {
       const refused = yield* Effect.promise(() => client.callTool({ name: "refuse", arguments: { reason: "stdio" } }))
       assert.isTrue(refused.isError)
       assert.deepStrictEqual(refused.structuredContent, { error: { _tag: "Refused", message: "refused: stdio" } })
-    }), 180_000)
+    }))
 
   it.scopedLive("with --http <port> it serves on 127.0.0.1 and logs the address on stderr", () =>
     Effect.gen(function*() {
@@ -188,5 +191,5 @@ describe("the aixfx-mcp bin over stdio, started by the SDK's client", () => {
       }).pipe(Effect.timeoutFail({ duration: "150 seconds", onTimeout: () => new Error("aixfx-mcp did not log its address") }))
       const client = yield* connect(new StreamableHTTPClientTransport(new URL(url)))
       assert.strictEqual(text(yield* Effect.promise(() => client.callTool({ name: "echo", arguments: { input: "over http" } }))), "echo: over http")
-    }), 180_000)
+    }))
 })
