@@ -6,7 +6,7 @@ const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp)$/, replacement: `${packagesDir}$1/src/index.ts` }]
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],

@@ -36,6 +36,8 @@ import type { Message } from "./Message.js"
 import * as Traced from "./Traced.js"
 
 export type { StreamEvent } from "./internal/grpc/client.js"
+/** A `progress` or `token` event, as `withEvents` hands it over. */
+export type { CallEvent } from "./internal/grpc/events.js"
 
 export interface TlsOptions {
   /** PEM of the CA that signed the other side's certificate (a server's, or a client's under mTLS). */
@@ -95,6 +97,14 @@ export const progress = (stage: string, detail = ""): Effect.Effect<void> =>
 
 /** Reports generated text of the current streamed call (a no-op outside `ExecuteStream`). */
 export const token = (text: string): Effect.Effect<void> => report((agent) => ({ _tag: "Token", agent, text }))
+
+/**
+ * Runs `effect` with its `progress` and `token` events sent to `emit` (what a streamed gRPC call
+ * does; other servers, such as MCP, forward them their own way).
+ */
+export const withEvents =
+  (emit: (event: CallEvent) => Effect.Effect<void>) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.locally(effect, currentEventSink, Option.some(emit))
 
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
