@@ -1,8 +1,10 @@
 /**
  * The in-process AgentRuntime. A call runs on its caller's fiber with the agent's registration
  * context; closing the layer interrupts every fiber inside a call (and waits for it) before the
- * agents stop. `maxConcurrentCalls` is a Semaphore over calls; mailboxes are bounded Queues (a full
- * mailbox makes `send` wait: backpressure, never a drop).
+ * agents stop. `maxConcurrentCalls` bounds the calls running code of their own: a call waiting on
+ * the calls it makes gives its permit back meanwhile, so nested patterns cannot deadlock (see
+ * internal/callPermits). Mailboxes are bounded Queues (a full mailbox makes `send` wait:
+ * backpressure, never a drop).
  *
  * `call` is every agent step's hot path, so it is written against the fiber directly: no fiber of
  * its own, one copy of the fiber's refs, no readiness check for agents that are always ready, and
@@ -23,6 +25,7 @@ import { AgentRuntime, type CallOptions, type RegisterError, type Service } from
 import * as CallContext from "./CallContext.js"
 import * as FanOut from "./FanOut.js"
 import { provideOn } from "./internal/fiberContext.js"
+import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import type { Message } from "./Message.js"
 import * as Traced from "./Traced.js"
@@ -30,7 +33,10 @@ import * as Traced from "./Traced.js"
 export interface Options {
   /** Capacity of each agent's mailbox (default 100). */
   readonly channelBufferSize?: number
-  /** Calls allowed in flight at once across the runtime (default: unbounded). */
+  /**
+   * Calls allowed to run at once across the runtime (default: unbounded). A call waiting on calls it
+   * made (a pattern waiting on its steps) does not count while it waits, so nesting never deadlocks.
+   */
   readonly maxConcurrentCalls?: number
   /** Default timeout of a call (default: none). */
   readonly callTimeout?: Duration.DurationInput
@@ -78,7 +84,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
   Effect.gen(function* () {
     const channelBufferSize = options.channelBufferSize ?? 100
     const defaultTimeout = options.callTimeout === undefined ? undefined : Duration.decode(options.callTimeout)
-    const semaphore = options.maxConcurrentCalls === undefined ? undefined : yield* Effect.makeSemaphore(options.maxConcurrentCalls)
+    const withPermit = options.maxConcurrentCalls === undefined
+      ? undefined
+      : CallPermits.withPermit(yield* Effect.makeSemaphore(options.maxConcurrentCalls))
     const agents = new Map<string, Entry>()
     // Plain state: every read is on the hot path, and JavaScript runs one fiber at a time.
     let stopped = false
@@ -154,7 +162,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const bounded = (entry: Entry, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> => {
       const timeout = options?.timeout === undefined ? defaultTimeout : Duration.decode(options.timeout)
       // The timeout covers the wait for a permit as well: it is the caller's budget for the call.
-      const run = semaphore === undefined ? entry.invoke(message) : semaphore.withPermits(1)(entry.invoke(message))
+      const run = withPermit === undefined ? entry.invoke(message) : withPermit(entry.invoke(message))
       return timeout === undefined
         ? run
         : Effect.timeoutFail(run, { duration: timeout, onTimeout: () => CallTimeout.of(entry.name, Duration.toMillis(timeout)) })
