@@ -23,6 +23,7 @@ import {
 } from "./AgentError.js"
 import { AgentRuntime, type CallOptions, type RegisterError, type Service } from "./AgentRuntime.js"
 import * as CallContext from "./CallContext.js"
+import * as CostLedger from "./CostLedger.js"
 import * as FanOut from "./FanOut.js"
 import { provideOn } from "./internal/fiberContext.js"
 import * as CallPermits from "./internal/callPermits.js"
@@ -56,10 +57,20 @@ interface Entry {
 }
 
 /**
+ * Services that belong to the run rather than to the agent: a call takes them from its caller
+ * even when the agent was registered with its own, so the caller's ledger (and so its RunReport
+ * and the budgets reading it) sees every model call of its run. The agent's registration provides
+ * them only to callers without one. Everything else (the model, its pricing, tools) is the
+ * agent's; the call context and the parent span are always the caller's.
+ */
+const runServices: ReadonlySet<string> = new Set([CostLedger.CostLedger.key])
+
+/**
  * A caller's context as agent `name` runs with it: the agent's registration context (its
- * requirements) merged over the caller's, and the agent recorded in the call context. Calls come
- * in runs from the same caller context (a loop, a pattern's steps, a fan-out's branches), so the
- * last result is kept and reused while the caller's context is the same.
+ * requirements) merged over the caller's, less the run's services the caller has (see
+ * `runServices`), and the agent recorded in the call context. Calls come in runs from the same
+ * caller context (a loop, a pattern's steps, a fan-out's branches), so the last result is kept and
+ * reused while the caller's context is the same.
  */
 const contextAsAgent = (name: string, registered: Context.Context<never>) => {
   let lastCaller: Context.Context<never> | undefined
@@ -70,7 +81,9 @@ const contextAsAgent = (name: string, registered: Context.Context<never>) => {
       // One new map (Context.merge then Context.add would copy it twice): a pattern's fan-out
       // builds one per branch per run, since its own context changes with every run.
       const services = new Map(caller.unsafeMap)
-      registered.unsafeMap.forEach((service, key) => services.set(key, service))
+      registered.unsafeMap.forEach((service, key) => {
+        if (!runServices.has(key) || !services.has(key)) services.set(key, service)
+      })
       services.set(CallContext.Current.key, callContext.agent === name ? callContext : { ...callContext, agent: name })
       lastResult = Context.unsafeMake(services)
       lastCaller = caller
