@@ -25,7 +25,7 @@ import { AgentRuntime, type CallOptions, type RegisterError, type Service } from
 import * as CallContext from "./CallContext.js"
 import * as CostLedger from "./CostLedger.js"
 import * as FanOut from "./FanOut.js"
-import { provideOn } from "./internal/fiberContext.js"
+import { contextOf, mergeContexts, provideOn } from "./internal/effectInternals.js"
 import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import type { Message } from "./Message.js"
@@ -78,14 +78,8 @@ const contextAsAgent = (name: string, registered: Context.Context<never>) => {
   return (caller: Context.Context<never>): Context.Context<never> => {
     if (caller !== lastCaller) {
       const callContext = CallContext.of(caller)
-      // One new map (Context.merge then Context.add would copy it twice): a pattern's fan-out
-      // builds one per branch per run, since its own context changes with every run.
-      const services = new Map(caller.unsafeMap)
-      registered.unsafeMap.forEach((service, key) => {
-        if (!runServices.has(key) || !services.has(key)) services.set(key, service)
-      })
-      services.set(CallContext.Current.key, callContext.agent === name ? callContext : { ...callContext, agent: name })
-      lastResult = Context.unsafeMake(services)
+      // A pattern's fan-out builds one per branch per run, since its own context changes with every run.
+      lastResult = mergeContexts(caller, registered, runServices, CallContext.Current, callContext.agent === name ? callContext : { ...callContext, agent: name })
       lastCaller = caller
     }
     return lastResult
@@ -183,7 +177,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
 
     /** On the caller's fiber, as the agent (see `contextAsAgent`), in flight until the call ends. */
     const asAgent = (fiber: Fiber.RuntimeFiber<Message, AgentError>, entry: Entry, effect: Effect.Effect<Message, AgentError>) =>
-      provideOn(fiber, entry.contextFor(fiber.currentContext), effect, inFlightHooks(fiber))
+      provideOn(fiber, entry.contextFor(contextOf(fiber)), effect, inFlightHooks(fiber))
 
     const call = (name: string, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> =>
       Effect.withFiberRuntime((fiber) => {
@@ -210,7 +204,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
       Effect.withFiberRuntime<Array<Either.Either<Message, AgentError>>>((caller) => {
         if (Traced.isTracing(caller)) return FanOut.either(names.map((name) => call(name, message, options)))
-        const callerContext = caller.currentContext
+        const callerContext = contextOf(caller)
         const branches = names.map((name): FanOut.Branch<Message, AgentError> => {
           if (stopped) return { effect: Effect.fail(RuntimeStopped.of(name)) }
           const entry = agents.get(name)
