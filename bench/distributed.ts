@@ -206,7 +206,8 @@ export const benchmark: Benchmark = {
         `aixfx adds: Message ⇄ protobuf conversion (metadata as google.protobuf.Struct), call context and trace metadata, typed-error decoding, a fiber per call on the serving node and its LocalRuntime call. No tracer is installed on either side. The target is read on the Effect-program row; the Promise row adds entering Effect for every call.`,
         `The warm-up brings both sides to steady state (at 200 calls the aixfx path's p50 was still falling).`,
         `Target p50 ≤ ${TARGET}× the bare echo: ${p50Ratio <= TARGET ? "met" : "MISSED"} (${p50Ratio.toFixed(2)}×; round by round ${Math.min(...roundRatios).toFixed(2)}–${Math.max(...roundRatios).toFixed(2)}×). This machine's speed drifts between runs (the bare p50 itself ranged 0.40–0.83 ms in one day's runs), so one run's ratio is not the last word.`
-      ]
+      ],
+      verdicts: [`gRPC call p50: ${p50Ratio.toFixed(2)}× a bare grpc-js echo (target ≤ ${TARGET}×): ${p50Ratio <= TARGET ? "met" : "MISSED"}`]
     }
   }
 }

@@ -91,6 +91,7 @@ const main = async () => {
   console.log(header)
 
   const sections: Array<string> = []
+  const verdicts: Array<string> = []
   for (const name of selected) {
     const file = join(here, `${name}.ts`)
     if (!existsSync(file)) {
@@ -100,14 +101,18 @@ const main = async () => {
     const { benchmark } = (await import(pathToFileURL(file).href)) as { benchmark: Benchmark }
     const t0 = Date.now()
     const section = await benchmark.run({ quick })
+    verdicts.push(...(section.verdicts ?? []))
     const text = `${render(section)}\n\n_${benchmark.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s_`
     console.log(`\n${text}`)
     sections.push(text)
   }
   const total = `Total: ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`
+  // Every target in one place, each a ratio of two figures of this run.
+  const summary = verdicts.length === 0 ? "" : ["## Targets", "", ...verdicts.map((verdict) => `- ${verdict}`)].join("\n")
+  if (summary !== "") console.log(`\n${summary}`)
   console.log(`\n${total}`)
 
-  const document = `${header}\n\n${sections.join("\n\n")}\n\n${total}\n`
+  const document = `${header}\n\n${sections.join("\n\n")}\n\n${summary === "" ? "" : `${summary}\n\n`}${total}\n`
   const target = out ?? (quick || only.length > 0 ? undefined : join(here, "RESULTS.md"))
   if (target !== undefined) {
     writeFileSync(target, document)

@@ -5,6 +5,8 @@ export interface Section {
   readonly title: string
   readonly rows: ReadonlyArray<Record<string, string | number>>
   readonly notes?: ReadonlyArray<string>
+  /** One line per target: the figure, the target and "met" or "MISSED"; the runner repeats them at the end. */
+  readonly verdicts?: ReadonlyArray<string>
 }
 
 export interface RunOptions {

@@ -98,7 +98,12 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   ...fields,
   agent: Schema.String,
   endpoint: Schema.String,
-  code: Schema.String
+  code: Schema.String,
+  /**
+   * False only when the request surely never reached a node (no connection could be made), so
+   * sending it again cannot run the agent twice; true (the default) when it may have run.
+   */
+  mayHaveRun: Schema.optionalWith(Schema.Boolean, { default: () => true })
 }) {}
 
 export class Unauthenticated extends Schema.TaggedError<Unauthenticated>()("Unauthenticated", {

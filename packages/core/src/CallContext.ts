@@ -5,7 +5,7 @@
  * DistributedRuntime carries it over the wire.
  */
 import { Context, Effect, type Fiber } from "effect"
-import { provideOn } from "./internal/fiberContext.js"
+import { contextOf, provideOn } from "./internal/effectInternals.js"
 
 export interface CallContext {
   readonly runId: string | undefined
@@ -28,7 +28,7 @@ export const of = (context: Context.Context<never>): CallContext => Context.get(
 /** Runs `effect` with the call context `f` makes of the current one. */
 const updated = (f: (ctx: CallContext) => CallContext) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.withFiberRuntime<A, E, R>((fiber) => {
-    const context = fiber.currentContext
+    const context = contextOf(fiber)
     return provideOn(fiber, Context.add(context, Current, f(of(context))), effect)
   })
 
@@ -41,7 +41,7 @@ export const withAgent = (name: string) => <A, E, R>(effect: Effect.Effect<A, E,
  * that agent is already the current one (the runtime set it), `effect` as it is.
  */
 export const onFiberAs = <A, E, R>(fiber: Fiber.RuntimeFiber<any, any>, name: string, effect: Effect.Effect<A, E, R>) => {
-  const context = fiber.currentContext
+  const context = contextOf(fiber)
   const ctx = of(context)
   return ctx.agent === name ? effect : provideOn(fiber, Context.add(context, Current, { ...ctx, agent: name }), effect)
 }

@@ -30,6 +30,7 @@ import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
 import { serve } from "./internal/grpc/server.js"
 import * as FanOut from "./FanOut.js"
+import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import * as LocalRuntime from "./LocalRuntime.js"
 import type { Message } from "./Message.js"
@@ -226,7 +227,9 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {
       const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
       const timeoutMs = timeout === undefined ? undefined : Duration.toMillis(timeout)
-      return remote(name, (endpoints) => {
+      // A call to a peer is a nested call like a local one: the permit of the call making it
+      // (if it runs inside one on this node) is free while it waits.
+      return CallPermits.awayWhile(remote(name, (endpoints) => {
         const call = Effect.map(
           peers.unary<{ message: ProtoMessage }>(endpoints, "Execute", { agent: name, message: messageToProto(message) }, { agent: name, timeoutMs }),
           (response) => messageFromProto(response.message)
@@ -235,7 +238,7 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
         return timeout === undefined
           ? call
           : Effect.timeoutFail(call, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
-      }).pipe(
+      })).pipe(
         Traced.span(`agent.call ${name}`, {
           kind: "client",
           attributes: {

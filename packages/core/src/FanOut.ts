@@ -11,7 +11,8 @@
  *
  * Each fiber starts at once, as `Effect.runFork` does, and runs until it first waits: with
  * 10,000 branches a scheduled start (what `Effect.fork` does) took about 15% longer here. */
-import { Cause, type Context, Effect, Either, Exit, Fiber, Runtime } from "effect"
+import { Cause, type Context, Effect, Either, Exit, Fiber } from "effect"
+import { contextOf, forkNow, inheritedFrom, interruptAsFork, onExit, runtimeFor } from "./internal/effectInternals.js"
 
 /** One branch of `branches`: its effect, and the context its fiber starts with (default: the caller's). */
 export interface Branch<A, E> {
@@ -34,10 +35,9 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
     ? Effect.succeed([])
     : Effect.withFiberRuntime((caller, status) =>
       Effect.async<Array<Either.Either<A, E>>>((resume) => {
-        const fiberRefs = caller.getFiberRefs()
-        const runtimeFlags = status.runtimeFlags
-        const runtimeIn = (context: Context.Context<never>) => Runtime.make({ context, fiberRefs, runtimeFlags })
-        const callerRuntime = runtimeIn(caller.currentContext)
+        const inherited = inheritedFrom(caller, status.runtimeFlags)
+        const runtimeIn = (context: Context.Context<never>) => runtimeFor(inherited, context)
+        const callerRuntime = runtimeIn(contextOf(caller))
         const outcomes = new Array<Either.Either<A, E>>(all.length)
         const fibers: Array<Fiber.RuntimeFiber<A, E>> = []
         let running = all.length
@@ -55,9 +55,9 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
           const branch = all[i]!
           // Started at once, as a bare fiber is: it runs here until it first waits (or ends), so a
           // suspended branch holds no scheduler entry, and its observer may run before the next starts.
-          const fiber = Runtime.runFork(branch.context === undefined ? callerRuntime : runtimeIn(branch.context))(branch.effect)
+          const fiber = forkNow(branch.context === undefined ? callerRuntime : runtimeIn(branch.context), branch.effect)
           fibers.push(fiber)
-          fiber.addObserver((exit) => {
+          onExit(fiber, (exit) => {
             if (Exit.isSuccess(exit)) outcomes[i] = Either.right(exit.value)
             else {
               // A typed failure is an outcome; anything else (a defect, an interruption) breaks the fan-out.
@@ -65,7 +65,7 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
               if (Either.isLeft(failure)) outcomes[i] = Either.left(failure.left)
               else if (broken === undefined) {
                 broken = failure.right
-                for (const other of fibers) if (other !== fiber) other.unsafeInterruptAsFork(caller.id())
+                for (const other of fibers) if (other !== fiber) interruptAsFork(other, caller)
               }
             }
             settled(1)

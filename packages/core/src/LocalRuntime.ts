@@ -1,8 +1,10 @@
 /**
  * The in-process AgentRuntime. A call runs on its caller's fiber with the agent's registration
  * context; closing the layer interrupts every fiber inside a call (and waits for it) before the
- * agents stop. `maxConcurrentCalls` is a Semaphore over calls; mailboxes are bounded Queues (a full
- * mailbox makes `send` wait: backpressure, never a drop).
+ * agents stop. `maxConcurrentCalls` bounds the calls running code of their own: a call waiting on
+ * the calls it makes gives its permit back meanwhile, so nested patterns cannot deadlock (see
+ * internal/callPermits). Mailboxes are bounded Queues (a full mailbox makes `send` wait:
+ * backpressure, never a drop).
  *
  * `call` is every agent step's hot path, so it is written against the fiber directly: no fiber of
  * its own, one copy of the fiber's refs, no readiness check for agents that are always ready, and
@@ -21,8 +23,10 @@ import {
 } from "./AgentError.js"
 import { AgentRuntime, type CallOptions, type RegisterError, type Service } from "./AgentRuntime.js"
 import * as CallContext from "./CallContext.js"
+import * as CostLedger from "./CostLedger.js"
 import * as FanOut from "./FanOut.js"
-import { provideOn } from "./internal/fiberContext.js"
+import { contextOf, mergeContexts, provideOn } from "./internal/effectInternals.js"
+import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
 import type { Message } from "./Message.js"
 import * as Traced from "./Traced.js"
@@ -30,7 +34,10 @@ import * as Traced from "./Traced.js"
 export interface Options {
   /** Capacity of each agent's mailbox (default 100). */
   readonly channelBufferSize?: number
-  /** Calls allowed in flight at once across the runtime (default: unbounded). */
+  /**
+   * Calls allowed to run at once across the runtime (default: unbounded). A call waiting on calls it
+   * made (a pattern waiting on its steps) does not count while it waits, so nesting never deadlocks.
+   */
   readonly maxConcurrentCalls?: number
   /** Default timeout of a call (default: none). */
   readonly callTimeout?: Duration.DurationInput
@@ -50,10 +57,20 @@ interface Entry {
 }
 
 /**
+ * Services that belong to the run rather than to the agent: a call takes them from its caller
+ * even when the agent was registered with its own, so the caller's ledger (and so its RunReport
+ * and the budgets reading it) sees every model call of its run. The agent's registration provides
+ * them only to callers without one. Everything else (the model, its pricing, tools) is the
+ * agent's; the call context and the parent span are always the caller's.
+ */
+const runServices: ReadonlySet<string> = new Set([CostLedger.CostLedger.key])
+
+/**
  * A caller's context as agent `name` runs with it: the agent's registration context (its
- * requirements) merged over the caller's, and the agent recorded in the call context. Calls come
- * in runs from the same caller context (a loop, a pattern's steps, a fan-out's branches), so the
- * last result is kept and reused while the caller's context is the same.
+ * requirements) merged over the caller's, less the run's services the caller has (see
+ * `runServices`), and the agent recorded in the call context. Calls come in runs from the same
+ * caller context (a loop, a pattern's steps, a fan-out's branches), so the last result is kept and
+ * reused while the caller's context is the same.
  */
 const contextAsAgent = (name: string, registered: Context.Context<never>) => {
   let lastCaller: Context.Context<never> | undefined
@@ -61,12 +78,8 @@ const contextAsAgent = (name: string, registered: Context.Context<never>) => {
   return (caller: Context.Context<never>): Context.Context<never> => {
     if (caller !== lastCaller) {
       const callContext = CallContext.of(caller)
-      // One new map (Context.merge then Context.add would copy it twice): a pattern's fan-out
-      // builds one per branch per run, since its own context changes with every run.
-      const services = new Map(caller.unsafeMap)
-      registered.unsafeMap.forEach((service, key) => services.set(key, service))
-      services.set(CallContext.Current.key, callContext.agent === name ? callContext : { ...callContext, agent: name })
-      lastResult = Context.unsafeMake(services)
+      // A pattern's fan-out builds one per branch per run, since its own context changes with every run.
+      lastResult = mergeContexts(caller, registered, runServices, CallContext.Current, callContext.agent === name ? callContext : { ...callContext, agent: name })
       lastCaller = caller
     }
     return lastResult
@@ -78,7 +91,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
   Effect.gen(function* () {
     const channelBufferSize = options.channelBufferSize ?? 100
     const defaultTimeout = options.callTimeout === undefined ? undefined : Duration.decode(options.callTimeout)
-    const semaphore = options.maxConcurrentCalls === undefined ? undefined : yield* Effect.makeSemaphore(options.maxConcurrentCalls)
+    const withPermit = options.maxConcurrentCalls === undefined
+      ? undefined
+      : CallPermits.withPermit(yield* Effect.makeSemaphore(options.maxConcurrentCalls))
     const agents = new Map<string, Entry>()
     // Plain state: every read is on the hot path, and JavaScript runs one fiber at a time.
     let stopped = false
@@ -154,7 +169,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const bounded = (entry: Entry, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> => {
       const timeout = options?.timeout === undefined ? defaultTimeout : Duration.decode(options.timeout)
       // The timeout covers the wait for a permit as well: it is the caller's budget for the call.
-      const run = semaphore === undefined ? entry.invoke(message) : semaphore.withPermits(1)(entry.invoke(message))
+      const run = withPermit === undefined ? entry.invoke(message) : withPermit(entry.invoke(message))
       return timeout === undefined
         ? run
         : Effect.timeoutFail(run, { duration: timeout, onTimeout: () => CallTimeout.of(entry.name, Duration.toMillis(timeout)) })
@@ -162,7 +177,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
 
     /** On the caller's fiber, as the agent (see `contextAsAgent`), in flight until the call ends. */
     const asAgent = (fiber: Fiber.RuntimeFiber<Message, AgentError>, entry: Entry, effect: Effect.Effect<Message, AgentError>) =>
-      provideOn(fiber, entry.contextFor(fiber.currentContext), effect, inFlightHooks(fiber))
+      provideOn(fiber, entry.contextFor(contextOf(fiber)), effect, inFlightHooks(fiber))
 
     const call = (name: string, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> =>
       Effect.withFiberRuntime((fiber) => {
@@ -189,7 +204,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
     const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
       Effect.withFiberRuntime<Array<Either.Either<Message, AgentError>>>((caller) => {
         if (Traced.isTracing(caller)) return FanOut.either(names.map((name) => call(name, message, options)))
-        const callerContext = caller.currentContext
+        const callerContext = contextOf(caller)
         const branches = names.map((name): FanOut.Branch<Message, AgentError> => {
           if (stopped) return { effect: Effect.fail(RuntimeStopped.of(name)) }
           const entry = agents.get(name)

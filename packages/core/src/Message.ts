@@ -3,6 +3,7 @@
  */
 import { Context, Effect, Fiber, Option, ParseResult, Schema } from "effect"
 import { PayloadDecodeError } from "./AgentError.js"
+import { instanceWithoutValidation } from "./internal/effectInternals.js"
 import { firstNonJsonPath, JsonObject, toJson } from "./Json.js"
 
 export class Message extends Schema.Class<Message>("@aixfx/core/Message")({
@@ -33,7 +34,7 @@ const unsafeMake = (fields: Message.Fields): Message => {
   // What the Schema.Class constructor does with validation off, less its search for field
   // defaults (Message has none): the same instance (equal, hashing alike, `Schema.is`), several
   // times faster; a served gRPC call builds two. Message.test holds it to the constructor's result.
-  return Object.assign(Object.create(Message.prototype) as Message, fields)
+  return instanceWithoutValidation(Message, fields)
 }
 
 /**

@@ -16,6 +16,7 @@ import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
 import { Context, Effect, type Fiber, FiberRef, HashMap, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
+import { contextOf } from "./internal/effectInternals.js"
 
 export const TRACEPARENT = "traceparent"
 export const TRACESTATE = "tracestate"
@@ -154,11 +155,11 @@ export const injectOn = <A, E, R>(
 ): Effect.Effect<A, E, R> => {
   const session = sessionOf(fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations))
   const headers = {
-    ...callContextHeaders(CallContext.of(fiber.currentContext)),
+    ...callContextHeaders(CallContext.of(contextOf(fiber))),
     ...(session.sessionId === undefined ? {} : { [SESSION_ID]: session.sessionId }),
     ...(session.userId === undefined ? {} : { [USER_ID]: session.userId })
   }
-  return Context.getOption(fiber.currentContext, Tracer.ParentSpan)._tag === "None"
+  return Context.getOption(contextOf(fiber), Tracer.ParentSpan)._tag === "None"
     ? use(headers)
     : Effect.flatMap(traceHeaders, (trace) => use({ ...trace, ...headers }))
 }

@@ -4,12 +4,11 @@
  * path that was most of a call's cost. aixfx's own spans are made only when a tracer other than
  * Effect's native one is installed (`Telemetry.layer`, or any `Layer.setTracer`).
  */
-import { Context, DefaultServices, Effect, type Fiber, Tracer } from "effect"
-
-const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+import { Effect, type Fiber, type Tracer } from "effect"
+import { hasTracer } from "./internal/effectInternals.js"
 
 /** Whether `fiber` runs with a tracer that records spans somewhere. */
-export const isTracing = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => fiber.currentTracer !== nativeTracer
+export const isTracing = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => hasTracer(fiber)
 
 /** `Effect.withSpan(name, options)` when a tracer is installed; the effect unchanged otherwise. */
 export const span = (name: string, options?: Tracer.SpanOptions) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -164,6 +164,26 @@ export const runtimeSuite = (label: string, makeRuntime: MakeRuntime, around: Ar
         { maxConcurrentCalls: 3 }
       ))
 
+    it.live("a limit never deadlocks agents that call agents: limit 1, callers nesting fan-outs and chains", () =>
+      withRuntime(
+        Effect.gen(function* () {
+          // "fan" waits on two calls at once, "chain" on "fan": before a waiting call gave its
+          // permit back, the first of them held the only permit its own steps waited for.
+          const fan = Agent.make({ name: "fan", execute: (m) => Effect.as(AgentRuntime.callAll(["echo", "echo"], m), m) })
+          const chain = Agent.make({ name: "chain", execute: (m) => AgentRuntime.call("fan", m) })
+          yield* AgentRuntime.register(echo)
+          yield* AgentRuntime.register(fan)
+          yield* AgentRuntime.register(chain)
+          const replies = yield* Effect.forEach(
+            Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? "fan" : "chain")),
+            (name) => AgentRuntime.call(name, Message.make(name)),
+            { concurrency: "unbounded" }
+          ).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "deadlocked: the calls did not finish in 20 s" }))
+          assert.deepStrictEqual(replies.map((m) => m.payload), ["fan", "chain", "fan", "chain", "fan", "chain", "fan", "chain"])
+        }),
+        { maxConcurrentCalls: 1 }
+      ))
+
     it.effect("callAll returns every success and typed failure in input order", () =>
       withRuntime(
         Effect.gen(function* () {

@@ -32,12 +32,17 @@ export interface CommonOptions {
   readonly description?: string
   /** Bound on the whole run; exceeding it fails with `PatternTimeout`. */
   readonly timeout?: Duration.DurationInput
-  /** Retries the whole run on transient failures (see `isTransient`). */
+  /** Retries the whole run on transient failures (see `isRetryable`). */
   readonly retry?: Schedule.Schedule<unknown, AgentError>
   /** Bound on each step's agent call; exceeding it fails that step with `CallTimeout`. */
   readonly stepTimeout?: Duration.DurationInput
-  /** Retries each step's agent call on transient failures. */
+  /** Retries each step's agent call on transient failures (see `isRetryable`). */
   readonly stepRetry?: Schedule.Schedule<unknown, AgentError>
+  /**
+   * Agents safe to run twice for one request (every agent when `true`; default none). A call that
+   * failed in transport after its request may have reached the node is retried only for these.
+   */
+  readonly idempotent?: true | ReadonlyArray<AgentRef>
 }
 
 /** Failures worth retrying: timeouts, transport and provider trouble. Logic errors are not. */
@@ -57,8 +62,25 @@ export const isTransient = (error: AgentError): boolean => {
   }
 }
 
-const withRetry = <A, R>(effect: Effect.Effect<A, AgentError, R>, schedule: Schedule.Schedule<unknown, AgentError> | undefined) =>
-  schedule === undefined ? effect : Effect.retry(effect, { schedule, while: isTransient })
+/**
+ * What `retry` and `stepRetry` retry: transient failures, except a `TransportError` whose request
+ * may have reached the node (the agent may have run: a retry could run it twice), unless that agent
+ * is marked `idempotent`.
+ */
+export const isRetryable = (options: Pick<CommonOptions, "idempotent">) => {
+  const idempotent = options.idempotent
+  const safeToRepeat = idempotent === true
+    ? () => true
+    : ((names: ReadonlySet<string>) => (agent: string) => names.has(agent))(new Set((idempotent ?? []).map(nameOf)))
+  return (error: AgentError): boolean =>
+    isTransient(error) && (error._tag !== "TransportError" || !error.mayHaveRun || safeToRepeat(error.agent))
+}
+
+const withRetry = <A, R>(
+  effect: Effect.Effect<A, AgentError, R>,
+  schedule: Schedule.Schedule<unknown, AgentError> | undefined,
+  options: CommonOptions
+) => (schedule === undefined ? effect : Effect.retry(effect, { schedule, while: isRetryable(options) }))
 
 /** The trace a pattern leaves in its reply's metadata (`metadata.trace`). */
 export type Trace = { readonly kind: PatternKind; readonly name: string } & Json.JsonObject
@@ -77,7 +99,7 @@ export const callStep = (
   agent: AgentRef,
   message: Message.Message
 ): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
-  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry).pipe(
+  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry, options).pipe(
     Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
@@ -137,7 +159,7 @@ export const make = <R>(
     ...(options.description === undefined ? {} : { description: options.description }),
     kind,
     execute: (input) =>
-      withRetry(bounded(input), options.retry).pipe(
+      withRetry(bounded(input), options.retry, options).pipe(
         CallContext.withPattern(options.name),
         Traced.span(`pattern.${kind} ${options.name}`, {
           captureStackTrace: false,

@@ -31,7 +31,10 @@ const minus = (a: Amount, b: Amount): Amount => ({ usd: a.usd - b.usd, tokens: a
 
 const usd = (n: number) => `$${n.toFixed(6).replace(/0{1,4}$/, "")}`
 
-/** Decorates the `LanguageModel` below it; needs the `CostLedger` the calls record into. */
+/**
+ * Decorates the `LanguageModel` below it; needs a `CostLedger`. Spending is read from the ledger
+ * in context at each call (the calling run's, see LocalRuntime), else from the one given here.
+ */
 export const withBudget = (
   options: Options
 ): Layer.Layer<LanguageModel.LanguageModel, never, LanguageModel.LanguageModel | CostLedger.CostLedger> =>
@@ -103,7 +106,10 @@ export const withBudget = (
         const ctx = yield* CallContext.get
         const scope = scopeOf(ctx)
         const requested = request.model ?? inner.defaultModel
-        const recorded = (yield* ledger.entries)
+        // The ledger of the call's run: the caller's when it has one (an agent's calls are recorded
+        // in its caller's ledger), else the one this layer was built with.
+        const runLedger = Option.getOrElse(yield* Effect.serviceOption(CostLedger.CostLedger), () => ledger)
+        const recorded = (yield* runLedger.entries)
           .filter(inScope(ctx))
           .reduce((sum, e) => plus(sum, { usd: e.costUsd ?? 0, tokens: e.usage.totalTokens }), zero)
         const candidates = [requested, ...(options.fallbackModel === undefined || options.fallbackModel === requested ? [] : [options.fallbackModel])]

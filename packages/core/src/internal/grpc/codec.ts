@@ -220,6 +220,7 @@ export const errorFromStatus = (error: grpc.ServiceError, call: FailedCall): Age
     agent: call.agent,
     endpoint: call.endpoint,
     code: Status[error.code] ?? String(error.code),
+    mayHaveRun: !wasNotDelivered(error),
     message: `Call to ${where} failed: ${Status[error.code] ?? error.code}: ${error.details}`
   })
 }

@@ -1,0 +1,131 @@
+/**
+ * Every place aixfx reaches past Effect's documented, behaviour-stable API, in one module. The
+ * agent call path and the fan-out need them for speed (a call is a few µs; `Effect.provide`,
+ * `Effect.forEach` and the validating Schema constructor cost several times that). Each relies on
+ * a behaviour of Effect 3.22 that its test in `test/EffectInternals.test.ts` pins, so an Effect
+ * upgrade that changes one fails there, loudly, rather than somewhere downstream.
+ *
+ * What each relies on:
+ * - `contextOf`: `fiber.currentContext` is the context the fiber's effects see (`Effect.context`).
+ * - `provideOn`: that context is the value of `FiberRef.currentContext`; writing it is seen by the
+ *   next effect on the fiber, as `Effect.provide` would make it.
+ * - `mergeContexts`: a Context is its `unsafeMap` (service key → service), keyed by `Tag.key`, and
+ *   `Context.unsafeMake` builds an equal Context from such a map.
+ * - `hasTracer`: `fiber.currentTracer` is the installed tracer, and Effect's own (native) tracer is
+ *   the one in `DefaultServices.liveServices` until another is installed.
+ * - `forkNow` / `onExit` / `interruptAsFork`: `Runtime.runFork` starts the fiber at once and runs it
+ *   on the current stack until it first waits; `addObserver` is called once with its exit (also when
+ *   added after the end); `unsafeInterruptAsFork` interrupts without waiting.
+ * - `instanceWithoutValidation`: a `Schema.Class` instance is its prototype plus its fields as own
+ *   properties, nothing else: equal, hashing alike and `Schema.is` like the constructor's result.
+ */
+import { Context, DefaultServices, Effect, type Exit, type Fiber, FiberRef, type FiberRefs, Runtime, type RuntimeFlags, Tracer } from "effect"
+
+// ---- the context of a fiber ---------------------------------------------------------------
+
+/** The context `fiber`'s effects run with now. */
+export const contextOf = (fiber: Fiber.RuntimeFiber<any, any>): Context.Context<never> => fiber.currentContext
+
+export interface Hooks {
+  /** Runs as the context is set (uninterruptibly: `after` always follows). */
+  readonly before: () => void
+  /** Runs as the context is restored. */
+  readonly after: () => void
+}
+
+/**
+ * `effect` with `context` as the context of `fiber` (the fiber it runs on), restored afterwards
+ * however the effect ends: `Effect.provide` for code already holding the fiber and the context,
+ * one FiberRef write each way and nothing masked or allocated beyond that. The agent call path runs
+ * it on every call, where `Effect.provide` and `Effect.locally` were most of the cost.
+ */
+export const provideOn = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<any, any>,
+  context: Context.Context<never>,
+  effect: Effect.Effect<A, E, R>,
+  hooks?: Hooks
+): Effect.Effect<A, E, R> => {
+  const previous = fiber.currentContext
+  if (context === previous && hooks === undefined) return effect
+  const restore = FiberRef.update(FiberRef.currentContext, () => {
+    hooks?.after()
+    return previous
+  })
+  return Effect.uninterruptibleMask((interruptible) =>
+    Effect.zipRight(
+      FiberRef.update(FiberRef.currentContext, () => {
+        hooks?.before()
+        return context
+      }),
+      Effect.matchCauseEffect(interruptible(effect), {
+        onFailure: (cause) => Effect.zipRight(restore, Effect.failCause(cause)),
+        onSuccess: (value) => Effect.as(restore, value)
+      })
+    )
+  )
+}
+
+/**
+ * `over` merged over `base`, except the services of `baseWins` that `base` has, plus `tag` set to
+ * `service`: one new map (Context.merge then Context.add would copy it twice).
+ */
+export const mergeContexts = <I, S>(
+  base: Context.Context<never>,
+  over: Context.Context<never>,
+  baseWins: ReadonlySet<string>,
+  tag: Context.Tag<I, S>,
+  service: S
+): Context.Context<never> => {
+  const services = new Map(base.unsafeMap)
+  over.unsafeMap.forEach((value, key) => {
+    if (!baseWins.has(key) || !services.has(key)) services.set(key, value)
+  })
+  services.set(tag.key, service)
+  return Context.unsafeMake(services)
+}
+
+// ---- tracing --------------------------------------------------------------------------------
+
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** Whether `fiber` runs with a tracer that records spans somewhere (not Effect's native one). */
+export const hasTracer = (fiber: Fiber.RuntimeFiber<any, any>): boolean => fiber.currentTracer !== nativeTracer
+
+// ---- hand-made fork-join (FanOut) -----------------------------------------------------------
+
+/** What a fan-out's branches inherit from the caller: its FiberRefs and runtime flags. */
+export interface Inherited {
+  readonly fiberRefs: FiberRefs.FiberRefs
+  readonly runtimeFlags: RuntimeFlags.RuntimeFlags
+}
+
+export const inheritedFrom = (caller: Fiber.RuntimeFiber<any, any>, runtimeFlags: RuntimeFlags.RuntimeFlags): Inherited => ({
+  fiberRefs: caller.getFiberRefs(),
+  runtimeFlags
+})
+
+/** A runtime starting fibers with `context` and what they inherit. */
+export const runtimeFor = (inherited: Inherited, context: Context.Context<never>): Runtime.Runtime<never> =>
+  Runtime.make({ context, fiberRefs: inherited.fiberRefs, runtimeFlags: inherited.runtimeFlags })
+
+/** Starts `effect` on a new fiber at once: it runs here until it first waits (or ends). */
+export const forkNow = <A, E>(runtime: Runtime.Runtime<never>, effect: Effect.Effect<A, E>): Fiber.RuntimeFiber<A, E> =>
+  Runtime.runFork(runtime)(effect)
+
+/** Calls `f` once with the fiber's exit (at once if it has already ended). */
+export const onExit = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, f: (exit: Exit.Exit<A, E>) => void): void =>
+  fiber.addObserver(f)
+
+/** Interrupts `fiber` as `by`, without waiting for it to end. */
+export const interruptAsFork = (fiber: Fiber.RuntimeFiber<any, any>, by: Fiber.RuntimeFiber<any, any>): void =>
+  fiber.unsafeInterruptAsFork(by.id())
+
+// ---- Schema classes -------------------------------------------------------------------------
+
+/**
+ * An instance of the Schema class `Class` with `fields`, built as its constructor does with
+ * validation off, less its search for field defaults (a class without defaults only): several
+ * times faster, the same instance otherwise.
+ */
+export const instanceWithoutValidation = <T extends object>(Class: { readonly prototype: T }, fields: T): T =>
+  Object.assign(Object.create(Class.prototype) as T, fields)
