@@ -2,9 +2,10 @@
  * The AgentRuntime across processes, over gRPC (the published `proto/aixfx/agent/v1/agent.proto`).
  * A node keeps its own agents in a LocalRuntime and serves them on `listen`; agents named in
  * `peers` are called on the nodes that host them. A program written against `AgentRuntime` runs
- * unchanged: errors keep their types across the wire, a caller's timeout becomes the gRPC
- * deadline, interrupting a caller cancels the call and interrupts the agent on the serving node,
- * and the trace and call context travel with every call.
+ * unchanged: errors keep their types across the wire (an application's own too, see `errors`), a
+ * caller's timeout becomes the gRPC deadline (and no remote call goes without one), interrupting a
+ * caller cancels the call and interrupts the agent on the serving node, the trace and call context
+ * travel with every call, and the costs of its model calls come back with the reply.
  */
 import * as grpc from "@grpc/grpc-js"
 import {

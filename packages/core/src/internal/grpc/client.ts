@@ -247,7 +247,10 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
             call.cancel()
             return void emit.fail(event.left)
           }
-          void emit.single(fromWireEvent(event.right))
+          // Read no further until the consumer has taken the event: HTTP/2 flow control then
+          // holds the serving node's writes (backpressure end to end, nothing piles up here).
+          call.pause()
+          void emit.single(fromWireEvent(event.right)).then(() => call.resume())
         })
         call.on("error", (error: grpc.ServiceError) => {
           record(error.metadata)
