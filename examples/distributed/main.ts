@@ -47,7 +47,7 @@ export const showcase = (peers: Record<string, string>) =>
       .pipe(Effect.provide(runtime))
     const scores = (review.metadata["trace"] as { scores: ReadonlyArray<number> }).scores
     yield* Console.log(`Reflection (coder on "making", reviewer on "planning")\nScores: ${scores.join(", ")}\n\n${review.payload}\n`)
-    yield* Console.log("The model calls ran on the nodes, so the cost ledger of this process below stays empty.")
+    yield* Console.log("The model calls ran on the nodes; their costs came back with the replies, so the cost table below counts them.")
     return { project, review }
   })
 

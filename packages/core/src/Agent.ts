@@ -3,7 +3,7 @@
  * Start/Stop/Ready) is a scoped `start` effect — its finalizers are the stop — and `ready`.
  */
 import { Effect, type Scope } from "effect"
-import { type AgentError, InvalidAgentName } from "./AgentError.js"
+import { type AgentError, type ErrorSchema, InvalidAgentName } from "./AgentError.js"
 import * as CallContext from "./CallContext.js"
 import { type LlmOptions, makeLlmExecute } from "./internal/llmAgent.js"
 import type { LanguageModel } from "./LanguageModel.js"
@@ -21,6 +21,8 @@ export interface Agent<R = never> {
   readonly ready: Effect.Effect<boolean, never, R>
   /** Pattern agents say which kind they are; plain agents leave it undefined. */
   readonly kind?: string
+  /** The schemas of the application's own errors the agent fails with, for the wire (see `CustomAgentErrors`). */
+  readonly errors?: ReadonlyArray<ErrorSchema>
 }
 
 export interface MakeOptions<R> {
@@ -31,6 +33,8 @@ export interface MakeOptions<R> {
   readonly start?: Effect.Effect<void, AgentError, R | Scope.Scope>
   readonly ready?: Effect.Effect<boolean, never, R>
   readonly kind?: string
+  /** The schemas of the application's own errors `execute` fails with (see `CustomAgentErrors`). */
+  readonly errors?: ReadonlyArray<ErrorSchema>
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/
@@ -73,7 +77,8 @@ export const make = <R = never>(options: MakeOptions<R>): Agent<R> => {
       }),
     start: options.start ?? Effect.void,
     ready: options.ready ?? alwaysReady,
-    ...(options.kind === undefined ? {} : { kind: options.kind })
+    ...(options.kind === undefined ? {} : { kind: options.kind }),
+    ...(options.errors === undefined ? {} : { errors: options.errors })
   }
 }
 

@@ -1,10 +1,14 @@
 /**
  * Every error an agent call can end with. They are `Schema.TaggedError`s because they cross the
  * wire: the DistributedRuntime encodes them into gRPC trailers and rebuilds the same class on the
- * caller. That is why the pattern and LLM errors live here, in core, beside the runtime's own:
- * the wire codec must know every shape an agent may fail with.
+ * caller. That is why the pattern and LLM errors live here, in core, beside the runtime's own.
+ * The set is open: an application fails its agents with its own `Schema.TaggedError`s and
+ * registers their schemas where they cross the wire (`Agent.make({ errors })`,
+ * `DistributedRuntime.layer({ errors })`); a receiver that does not know a tag gets
+ * `UnregisteredAgentError`.
  */
 import { Schema } from "effect"
+import { JsonObject } from "./Json.js"
 
 const fields = { message: Schema.String }
 
@@ -116,6 +120,37 @@ export class MessageTooLarge extends Schema.TaggedError<MessageTooLarge>()("Mess
   agent: Schema.String,
   sizeBytes: Schema.Number,
   limitBytes: Schema.Number
+}) {}
+
+/** A request that could not be read: truncated protobuf, a non-JSON number (NaN, Infinity) in metadata, ... */
+export class MalformedRequest extends Schema.TaggedError<MalformedRequest>()("MalformedRequest", {
+  ...fields,
+  method: Schema.String,
+  issue: Schema.String
+}) {
+  static of(method: string, issue: string) {
+    return new MalformedRequest({ method, issue, message: `The ${method} request could not be read: ${issue}` })
+  }
+}
+
+/**
+ * A defect (a bug, not a typed failure) on the node serving a call. The node logs it in full under
+ * `incidentId`; the caller gets only this, with no stack or server paths.
+ */
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {
+  ...fields,
+  incidentId: Schema.String,
+  agent: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * An error whose tag this side does not know (its schema was not registered here): its tag,
+ * message and every field as JSON, so nothing is lost.
+ */
+export class UnregisteredAgentError extends Schema.TaggedError<UnregisteredAgentError>()("UnregisteredAgentError", {
+  ...fields,
+  tag: Schema.String,
+  fields: JsonObject
 }) {}
 
 // ---- language models -----------------------------------------------------------------------
@@ -258,8 +293,8 @@ export class RetrievalFailed extends Schema.TaggedError<RetrievalFailed>()("Retr
   reason: Schema.String
 }) {}
 
-/** The closed set of errors an agent call can fail with; also the wire schema for them. */
-export const AgentError = Schema.Union(
+/** The errors of core and its patterns and providers; also their wire schema. */
+export const CoreAgentError = Schema.Union(
   InvalidAgentName,
   AgentAlreadyRegistered,
   AgentNotFound,
@@ -283,6 +318,29 @@ export const AgentError = Schema.Union(
   InsufficientAgreement,
   PatternTimeout,
   ApprovalRejected,
-  RetrievalFailed
+  RetrievalFailed,
+  MalformedRequest,
+  InternalError,
+  UnregisteredAgentError
 )
-export type AgentError = typeof AgentError.Type
+export type CoreAgentError = typeof CoreAgentError.Type
+
+/** The wire schema of core's errors (kept under its old name). */
+export const AgentError = CoreAgentError
+
+/**
+ * An application's own errors, by tag: add them by module augmentation, and they join `AgentError`
+ * (agents may fail with them, callers catch them by tag with their fields typed):
+ *
+ *     declare module "@aixfx/core" { interface CustomAgentErrors { OutOfStock: OutOfStock } }
+ *
+ * Register their schemas too where they cross a process boundary (`Agent.make({ errors })`,
+ * `DistributedRuntime.layer({ errors })`), so the other side rebuilds the same class.
+ */
+export interface CustomAgentErrors {}
+
+/** Every error an agent call can end with: core's, and an application's own (`CustomAgentErrors`). */
+export type AgentError = CoreAgentError | CustomAgentErrors[keyof CustomAgentErrors]
+
+/** The schema of an application's own error: a tagged error class with a string `message`. */
+export type ErrorSchema = Schema.Schema<any, any, never> & { readonly _tag: string; readonly fields: { readonly message: Schema.Schema<string> } }

@@ -2,9 +2,10 @@
  * The AgentRuntime across processes, over gRPC (the published `proto/aixfx/agent/v1/agent.proto`).
  * A node keeps its own agents in a LocalRuntime and serves them on `listen`; agents named in
  * `peers` are called on the nodes that host them. A program written against `AgentRuntime` runs
- * unchanged: errors keep their types across the wire, a caller's timeout becomes the gRPC
- * deadline, interrupting a caller cancels the call and interrupts the agent on the serving node,
- * and the trace and call context travel with every call.
+ * unchanged: errors keep their types across the wire (an application's own too, see `errors`), a
+ * caller's timeout becomes the gRPC deadline (and no remote call goes without one), interrupting a
+ * caller cancels the call and interrupts the agent on the serving node, the trace and call context
+ * travel with every call, and the costs of its model calls come back with the reply.
  */
 import * as grpc from "@grpc/grpc-js"
 import {
@@ -23,10 +24,10 @@ import {
 } from "effect"
 import { isValidName } from "./Agent.js"
 import * as CallContext from "./CallContext.js"
-import { type AgentError, AgentNotFound, CallTimeout, InvalidAgentName, RuntimeStopped } from "./AgentError.js"
+import { type AgentError, AgentNotFound, CallTimeout, type ErrorSchema, InvalidAgentName, RuntimeStopped } from "./AgentError.js"
 import { AgentRuntime, type AgentInfo, type CallOptions, type MailboxError, type Service } from "./AgentRuntime.js"
 import * as Grpc from "./internal/grpc/client.js"
-import { messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
+import { type ErrorRegistry, makeErrorCodec, messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
 import { serve } from "./internal/grpc/server.js"
 import * as FanOut from "./FanOut.js"
@@ -65,8 +66,28 @@ export interface Options extends LocalRuntime.Options {
   readonly tls?: TlsOptions
   /** Largest message sent or accepted, in bytes (default 4 MiB). */
   readonly maxMessageBytes?: number
-  /** How long calls in flight may run on when the node stops, before they are cancelled (default 5 s). */
+  /**
+   * How long calls in flight may run on when the node stops, before they are cancelled (default
+   * 5 s): whether its scope is closed by hand or the program is interrupted (SIGTERM, runMain).
+   */
   readonly shutdownGracePeriod?: Duration.DurationInput
+  /**
+   * The deadline of a call to a peer when neither the call nor `callTimeout` gives one (default
+   * 5 minutes): no remote call waits forever.
+   */
+  readonly defaultRemoteTimeout?: Duration.DurationInput
+  /**
+   * HTTP/2 keepalive pings on every connection: a peer that does not answer one within `timeout`
+   * (frozen, or the connection half-open) is dropped and its calls fail with `TransportError`
+   * (defaults: every 30 s, 10 s to answer).
+   */
+  readonly keepalive?: { readonly interval?: Duration.DurationInput; readonly timeout?: Duration.DurationInput }
+  /**
+   * An application's own error schemas (`Schema.TaggedError`s; see `CustomAgentErrors`): errors of
+   * these tags are rebuilt as the same class when a peer fails with them. Agents registered here
+   * add theirs (`Agent.make({ errors })`).
+   */
+  readonly errors?: ReadonlyArray<ErrorSchema>
 }
 
 /** The node could not start: the address is taken, the TLS material is unusable, ... */
@@ -77,9 +98,10 @@ export interface NodeService {
   readonly endpoint: string | undefined
   /**
    * Calls an agent through `ExecuteStream`: its progress and token events as they happen, then
-   * the reply (`Result`). Local agents are streamed too when the node serves.
+   * the reply (`Result`). Local agents are streamed too when the node serves. Endpoints are chosen,
+   * failed over and given a deadline as for `call`.
    */
-  readonly executeStream: (name: string, message: Message) => Stream.Stream<Grpc.StreamEvent, AgentError>
+  readonly executeStream: (name: string, message: Message, options?: CallOptions) => Stream.Stream<Grpc.StreamEvent, AgentError>
 }
 
 export class Node extends Context.Tag("@aixfx/core/DistributedRuntime/Node")<Node, NodeService>() {}
@@ -108,6 +130,7 @@ export const withEvents =
     Effect.locally(effect, currentEventSink, Option.some(emit))
 
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+const DEFAULT_REMOTE_TIMEOUT = Duration.minutes(5)
 
 const resolveToken = (options: Options): Effect.Effect<Redacted.Redacted<string> | undefined, ConfigError.ConfigError> => {
   const token = options.auth?.token
@@ -115,9 +138,20 @@ const resolveToken = (options: Options): Effect.Effect<Redacted.Redacted<string>
   return Redacted.isRedacted(token) ? Effect.succeed(token) : token
 }
 
-const channelOptions = (maxMessageBytes: number): grpc.ChannelOptions => ({
-  "grpc.max_send_message_length": maxMessageBytes,
-  "grpc.max_receive_message_length": maxMessageBytes,
+/** How far past `maxMessageBytes` a message is still read, to be refused with a typed error. */
+const SIZE_CEILING_MARGIN = 16 * 1024 * 1024
+
+/**
+ * Options of the channels and of the server. Both sides check sizes against `maxMessageBytes`
+ * themselves, to answer with `MessageTooLarge`; gRPC's own limit is a hard ceiling 16 MiB above
+ * it, past which a message is refused unread (a bare RESOURCE_EXHAUSTED: `TransportError`).
+ */
+const channelOptions = (maxMessageBytes: number, keepalive: Options["keepalive"]): grpc.ChannelOptions => ({
+  "grpc.max_send_message_length": maxMessageBytes + SIZE_CEILING_MARGIN,
+  "grpc.max_receive_message_length": maxMessageBytes + SIZE_CEILING_MARGIN,
+  "grpc.keepalive_time_ms": Duration.toMillis(keepalive?.interval ?? "30 seconds"),
+  "grpc.keepalive_timeout_ms": Duration.toMillis(keepalive?.timeout ?? "10 seconds"),
+  "grpc.keepalive_permit_without_calls": 1,
   // Come back quickly after a peer restarts (grpc-js backs off up to 120 s by default).
   "grpc.initial_reconnect_backoff_ms": 100,
   "grpc.max_reconnect_backoff_ms": 1_000,
@@ -171,7 +205,9 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
   Effect.gen(function* () {
     const token = yield* resolveToken(options)
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-    const defaultTimeout = options.callTimeout === undefined ? undefined : Duration.decode(options.callTimeout)
+    const defaultTimeout = Duration.decode(options.callTimeout ?? options.defaultRemoteTimeout ?? DEFAULT_REMOTE_TIMEOUT)
+    const registry: ErrorRegistry = new Map((options.errors ?? []).map((schema) => [schema._tag, schema]))
+    const errors = makeErrorCodec(registry)
     const routes = new Map(
       Object.entries(options.peers ?? {}).map(([name, endpoints]) => [name, typeof endpoints === "string" ? [endpoints] : [...endpoints]])
     )
@@ -185,10 +221,11 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const inFlight = InFlightCalls.make()
     const peers = yield* Grpc.make({
       credentials: channelCredentials(options.tls),
-      channelOptions: channelOptions(maxMessageBytes),
+      channelOptions: channelOptions(maxMessageBytes, options.keepalive),
       token,
       maxMessageBytes,
-      inFlight
+      inFlight,
+      errors
     })
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
@@ -204,8 +241,10 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
           listen: options.listen!,
           token,
           credentials,
-          channelOptions: channelOptions(maxMessageBytes),
-          shutdownGracePeriod: Duration.decode(options.shutdownGracePeriod ?? "5 seconds")
+          channelOptions: channelOptions(maxMessageBytes, options.keepalive),
+          shutdownGracePeriod: Duration.decode(options.shutdownGracePeriod ?? "5 seconds"),
+          maxMessageBytes,
+          errors
         }).pipe(Effect.mapError((error) => new ServeError({ listen: options.listen!, message: `Cannot serve on ${options.listen}: ${error.message}` }))))
 
     const endpointsOf = (name: string): ReadonlyArray<string> | undefined => routes.get(name) ?? routes.get("*")
@@ -224,9 +263,12 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
         return effect(endpoints)
       })
 
+    const timeoutOf = (callOptions?: CallOptions) =>
+      callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
+
     const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {
-      const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
-      const timeoutMs = timeout === undefined ? undefined : Duration.toMillis(timeout)
+      const timeout = timeoutOf(callOptions)
+      const timeoutMs = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : undefined
       // A call to a peer is a nested call like a local one: the permit of the call making it
       // (if it runs inside one on this node) is free while it waits.
       return CallPermits.awayWhile(remote(name, (endpoints) => {
@@ -235,7 +277,7 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
           (response) => messageFromProto(response.message)
         )
         // The deadline travels with the call; this timeout keeps the caller's own clock in charge too.
-        return timeout === undefined
+        return timeoutMs === undefined
           ? call
           : Effect.timeoutFail(call, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
       })).pipe(
@@ -278,19 +320,23 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
         }
       }
       const remotes = yield* Effect.forEach(byEndpoint, ([endpoint, names]) => remoteList(endpoint, names), { concurrency: "unbounded" })
-      const seen = new Set(locals.map((a) => a.name))
-      const merged: Array<AgentInfo> = [...locals]
+      // An agent on several replicas is ready when one of them is (as `ready` says), and shown there.
+      const merged = new Map<string, AgentInfo>(locals.map((a) => [a.name, a]))
       for (const info of remotes.flat()) {
-        if (seen.has(info.name)) continue
-        seen.add(info.name)
-        merged.push(info)
+        const known = merged.get(info.name)
+        if (known === undefined || (!known.ready && info.ready && known.location !== "local")) merged.set(info.name, info)
       }
-      return merged
+      return [...merged.values()]
     })
 
     const runtime: Service = {
       kind: "distributed",
-      register: (agent) => Effect.tap(local.register(agent), () => Effect.sync(() => localNames.add(agent.name))),
+      register: (agent) =>
+        Effect.tap(local.register(agent), () =>
+          Effect.sync(() => {
+            localNames.add(agent.name)
+            for (const schema of agent.errors ?? []) registry.set(schema._tag, schema)
+          })),
       unregister: (name) => Effect.tap(local.unregister(name), () => Effect.sync(() => localNames.delete(name))),
       call,
       callAll: (names, message, callOptions) => FanOut.either(names.map((name) => call(name, message, callOptions))),
@@ -320,11 +366,12 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
 
     const node: NodeService = {
       endpoint: served?.endpoint,
-      executeStream: (name, message) => {
-        const endpoint = localNames.has(name) ? served?.endpoint : endpointsOf(name)?.[0]
-        return endpoint === undefined
+      executeStream: (name, message, callOptions) => {
+        const endpoints = localNames.has(name) ? (served === undefined ? undefined : [served.endpoint]) : endpointsOf(name)
+        const timeout = timeoutOf(callOptions)
+        return endpoints === undefined
           ? Stream.fail(AgentNotFound.of(name, [...localNames, ...remoteNames]))
-          : peers.stream(endpoint, name, message)
+          : peers.stream(endpoints, name, message, Duration.isFinite(timeout) ? Duration.toMillis(timeout) : undefined)
       }
     }
     return { runtime, node }

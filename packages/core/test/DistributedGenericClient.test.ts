@@ -85,7 +85,8 @@ describe("a client generated from agent.proto alone", () => {
       expect(events).toEqual(["started", "thinking", "a ", "b ", "g: a b"])
 
       expect(await unary(health, "Check", { service: "" })).toEqual({ status: "SERVING" })
-      expect(await unary(health, "Check", { service: "echo" })).toEqual({ status: "SERVING" })
+      // An agent's readiness is told only to a caller with the token.
+      expect(await unary(health, "Check", { service: "echo" }, bearer())).toEqual({ status: "SERVING" })
     } finally {
       agents.close()
       health.close()

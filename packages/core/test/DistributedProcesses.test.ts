@@ -4,8 +4,21 @@
  * starts its own. Every child is killed by PID when its scope closes.
  */
 import { assert, layer } from "@effect/vitest"
-import { AgentFailed, AgentNotFound, CallContext, CallTimeout, DistributedRuntime, Message, Telemetry, TransportError } from "@aixfx/core"
-import { Chunk, Context, Effect, Either, Fiber, Layer, Schedule, Stream } from "effect"
+import {
+  AgentFailed,
+  AgentNotFound,
+  CallContext,
+  CallTimeout,
+  CostLedger,
+  DistributedRuntime,
+  Message,
+  RunReport,
+  Telemetry,
+  TransportError,
+  UnregisteredAgentError
+} from "@aixfx/core"
+import { Chunk, Context, Effect, Either, Fiber, Layer, Schedule, Schema, Stream } from "effect"
+import { OutOfStock } from "./fixtures/customErrors.js"
 import { type ChildNode, freePort, spawnNode } from "./fixtures/processes.js"
 
 /** a and b serve the whole file; c (on a known port) is killed and restarted by one test. */
@@ -162,5 +175,90 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
         results.map(Either.match({ onLeft: (e) => `error:${e._tag}`, onRight: (m) => m.payload })),
         ["a: q", "b: q", "error:AgentNotFound"]
       )
+    }))
+
+  it.scoped("the costs of a call come home: the caller's ledger (and its report) sees the serving node's model calls", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const runtime = yield* caller({ "*": a.endpoint })
+      const ledger = yield* CostLedger.make
+      const inRun = <A, E>(effect: Effect.Effect<A, E>) =>
+        effect.pipe(CallContext.withPattern("shop-flow"), CallContext.withRun("run-7", "shopping"), Effect.provideService(CostLedger.CostLedger, ledger))
+      assert.strictEqual((yield* inRun(runtime.call("costly", Message.make("go")))).payload, "a: spent")
+      // A failed call brings its costs home too.
+      assert.instanceOf(yield* Effect.flip(inRun(runtime.call("costly", Message.make("fail")))), AgentFailed)
+      const entries = yield* ledger.entries
+      assert.deepStrictEqual(
+        entries.map((e) => [e.runId, e.workflow, e.agent, e.patternPath.join("/"), `${e.provider}:${e.model}`, e.usage.inputTokens, e.costUsd, e.error ?? "ok"]),
+        [
+          ["run-7", "shopping", "costly", "shop-flow", "local:heuristic", 12, 0, "ok"],
+          ["run-7", "shopping", "costly", "shop-flow", "acme:big-1", 100, null, "RateLimited"],
+          ["run-7", "shopping", "costly", "shop-flow", "local:heuristic", 12, 0, "ok"],
+          ["run-7", "shopping", "costly", "shop-flow", "acme:big-1", 100, null, "RateLimited"]
+        ]
+      )
+      const [run] = RunReport.fromLedger(entries)
+      assert.strictEqual(run?.totals.calls, 4)
+      assert.strictEqual(run?.totals.usage.inputTokens, 224)
+      // Streamed calls too.
+      const context = yield* Layer.build(DistributedRuntime.layer({ peers: { costly: a.endpoint } }))
+      const streamed = Context.get(context, DistributedRuntime.Node).executeStream("costly", Message.make("go"))
+      yield* Stream.runDrain(streamed).pipe(Effect.provideService(CostLedger.CostLedger, ledger))
+      assert.strictEqual((yield* ledger.entries).length, 6)
+    }))
+
+  it.scoped("an application's own error crosses as the same class, caught by tag; unregistered, it keeps tag, message and fields", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const knowing = yield* caller({ "*": a.endpoint }, { errors: [OutOfStock] })
+      const caught = yield* knowing.call("shop", Message.make("sku-9")).pipe(
+        Effect.map(() => "no error"),
+        Effect.catchTag("OutOfStock", (error) => Effect.succeed(`${error.sku} left ${error.left} until ${error.restockedAt.toISOString()}`))
+      )
+      assert.strictEqual(caught, "sku-9 left 0 until 2027-01-02T03:04:05.000Z")
+      const error = yield* Effect.flip(knowing.call("shop", Message.make("sku-9")))
+      assert.instanceOf(error, OutOfStock)
+      assert.isTrue(Schema.is(OutOfStock)(error))
+
+      const unaware = yield* caller({ "*": a.endpoint })
+      const fallback = yield* Effect.flip(unaware.call("shop", Message.make("sku-9")))
+      assert.instanceOf(fallback, UnregisteredAgentError)
+      if (fallback instanceof UnregisteredAgentError) {
+        assert.strictEqual(fallback.tag, "OutOfStock")
+        assert.strictEqual(fallback.message, "sku-9 is out of stock")
+        assert.deepStrictEqual(fallback.fields, { _tag: "OutOfStock", message: "sku-9 is out of stock", sku: "sku-9", left: 0, restockedAt: "2027-01-02T03:04:05.000Z" })
+      }
+    }))
+
+  it.scoped("ExecuteStream chooses endpoints as Execute does: round robin, failover from a dead one, a deadline", () =>
+    Effect.gen(function* () {
+      const { a, b } = yield* Nodes
+      const dead = `127.0.0.1:${yield* freePort}`
+      const context = yield* Layer.build(DistributedRuntime.layer({ peers: { stream: [a.endpoint, b.endpoint], hang: a.endpoint, echo: [dead, b.endpoint] } }))
+      const node = Context.get(context, DistributedRuntime.Node)
+      const resultOf = (name: string, payload: string) =>
+        Effect.map(Stream.runCollect(node.executeStream(name, Message.make(payload))), (events) => {
+          const last = Chunk.toReadonlyArray(events).at(-1)
+          return last?._tag === "Result" ? last.message.payload : "no result"
+        })
+      const replies = yield* Effect.forEach(["1", "2", "3", "4"], (p) => resultOf("stream", p))
+      assert.deepStrictEqual(replies, ["a: 1", "b: 2", "a: 3", "b: 4"])
+      assert.deepStrictEqual(yield* Effect.forEach(["x", "y"], (p) => resultOf("echo", p)), ["b: x", "b: y"])
+      const message = Message.make("x")
+      const timedOut = yield* Effect.flip(Stream.runDrain(node.executeStream("hang", message, { timeout: "300 millis" })))
+      assert.instanceOf(timedOut, CallTimeout)
+      yield* a.waitForLine(`interrupted ${message.id}`, "5 seconds")
+    }))
+
+  it.scoped("list and ready agree when one replica of an agent is dead", () =>
+    Effect.gen(function* () {
+      const { a } = yield* Nodes
+      const dead = `127.0.0.1:${yield* freePort}`
+      for (const replicas of [[dead, a.endpoint], [a.endpoint, dead]]) {
+        const runtime = yield* caller({ echo: replicas })
+        const listed = (yield* runtime.list).find((info) => info.name === "echo")
+        assert.isTrue(yield* runtime.ready("echo"))
+        assert.deepStrictEqual([listed?.ready, listed?.location], [true, a.endpoint])
+      }
     }))
 })

@@ -5,16 +5,21 @@
  * endpoints of an agent.
  */
 import * as grpc from "@grpc/grpc-js"
-import { Effect, Either, Redacted, type Scope, Stream } from "effect"
-import { type AgentError, MessageTooLarge } from "../../AgentError.js"
+import { type Context, Effect, Either, Redacted, type Scope, Stream } from "effect"
+import type { AgentError } from "../../AgentError.js"
+import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
 import {
   agentService,
+  costsFromTrailers,
+  type ErrorCodec,
   errorFromStatus,
   healthService,
   messageFromProto,
   messageToProto,
+  type Method,
   type ProtoMessage,
+  tooLarge,
   wasNotDelivered
 } from "./codec.js"
 import * as TraceContext from "../../TraceContext.js"
@@ -28,14 +33,13 @@ export interface ClientOptions {
   readonly maxMessageBytes: number
   /** The runtime's calls in flight: a caller is in there while its request is on the wire. */
   readonly inFlight: InFlightCalls.InFlightCalls
+  readonly errors: ErrorCodec
 }
 
 export type StreamEvent =
   | { readonly _tag: "Progress"; readonly agent: string; readonly stage: string; readonly detail: string }
   | { readonly _tag: "Token"; readonly agent: string; readonly text: string }
   | { readonly _tag: "Result"; readonly message: Message }
-
-type Method = "Execute" | "ExecuteStream" | "ListAgents" | "Send" | "Receive"
 
 interface Target {
   readonly agent: string
@@ -49,6 +53,11 @@ interface RpcFailed {
   readonly _tag: "RpcFailed"
   readonly status: grpc.ServiceError
 }
+interface Reply {
+  readonly bytes: Buffer
+  readonly trailers: grpc.Metadata
+}
+const isRpcFailed = (failure: unknown): failure is RpcFailed => (failure as { _tag?: unknown })._tag === "RpcFailed"
 
 export interface Peers {
   /** Calls `method` on the first endpoint that takes it, starting with the next in rotation. */
@@ -58,7 +67,13 @@ export interface Peers {
     request: object,
     target: { readonly agent: string; readonly timeoutMs: number | undefined }
   ) => Effect.Effect<A, AgentError>
-  readonly stream: (endpoint: string, agent: string, message: Message) => Stream.Stream<StreamEvent, AgentError>
+  /** `ExecuteStream` with the endpoint choice, failover and deadline of `unary`. */
+  readonly stream: (
+    endpoints: ReadonlyArray<string>,
+    agent: string,
+    message: Message,
+    timeoutMs: number | undefined
+  ) => Stream.Stream<StreamEvent, AgentError>
   /** The standard health check of one service (or agent name) on one endpoint. */
   readonly health: (endpoint: string, service: string) => Effect.Effect<boolean>
 }
@@ -96,26 +111,30 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
     /** The request, serialized and checked against the size limit before anything is sent. */
     const serialize = (method: Method, request: object, agent: string): Either.Either<Buffer, AgentError> => {
       const bytes = agentService[method]!.requestSerialize(request)
-      return bytes.length <= options.maxMessageBytes
-        ? Either.right(bytes)
-        : Either.left(
-          new MessageTooLarge({
-            agent,
-            sizeBytes: bytes.length,
-            limitBytes: options.maxMessageBytes,
-            message: `The message to agent "${agent}" is ${bytes.length} bytes; the limit is ${options.maxMessageBytes} bytes`
-          })
-        )
+      return bytes.length <= options.maxMessageBytes ? Either.right(bytes) : Either.left(tooLarge(agent, bytes.length, options.maxMessageBytes, "to"))
+    }
+
+    /** A reply's bytes checked against this side's size limit, then decoded. */
+    const deserialize = <A>(method: Method, bytes: Buffer, agent: string): Either.Either<A, AgentError> =>
+      bytes.length <= options.maxMessageBytes
+        ? Either.right(agentService[method]!.responseDeserialize(bytes) as A)
+        : Either.left(tooLarge(agent, bytes.length, options.maxMessageBytes, "from"))
+
+    /** Records the costs a served call sent back into the caller's ledger (when it has one). */
+    const recordCosts = (trailers: grpc.Metadata | undefined): Effect.Effect<void> => {
+      const entries = costsFromTrailers(trailers)
+      return entries.length === 0 ? Effect.void : Effect.forEach(entries, CostLedger.recordIfPresent, { discard: true })
     }
 
     /**
      * One request to one endpoint, a single effect on the caller's fiber: the caller is in flight
      * while the request is on the wire (closing the runtime interrupts it, which cancels the request).
+     * It settles on the call's status, whose trailers carry the costs of the call.
      */
     const attempt = <A>(method: Method, bytes: Buffer, target: Target): Attempt<A> =>
-      Effect.withFiberRuntime((fiber) =>
+      Effect.withFiberRuntime<Reply, RpcFailed>((fiber) =>
         withOutgoingHeaders(fiber, (headers) =>
-          Effect.async<A, RpcFailed>((resume) => {
+          Effect.async<Reply, RpcFailed>((resume) => {
             const definition = agentService[method]!
             const inFlightCall = options.inFlight.enter(fiber)
             let onTheWire = true
@@ -123,24 +142,38 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
               if (onTheWire) options.inFlight.leave(inFlightCall)
               onTheWire = false
             }
-            const call = clientFor(target.endpoint).makeUnaryRequest<Buffer, A>(
+            let reply: Buffer | undefined
+            const call = clientFor(target.endpoint).makeUnaryRequest<Buffer, Buffer>(
               definition.path,
               (b) => b,
-              definition.responseDeserialize as (b: Buffer) => A,
+              (b) => b,
               bytes,
               metadataOf(headers),
               callOptions(target.timeoutMs),
               (error, response) => {
-                landed()
-                resume(error === null ? Effect.succeed(response as A) : Effect.fail({ _tag: "RpcFailed", status: error } as const))
+                if (error !== null) {
+                  landed()
+                  resume(Effect.fail({ _tag: "RpcFailed", status: error } as const))
+                } else reply = response
               }
             )
+            call.on("status", (status: grpc.StatusObject) => {
+              if (reply === undefined) return
+              landed()
+              resume(Effect.succeed({ bytes: reply, trailers: status.metadata }))
+            })
             return Effect.sync(() => {
               landed()
               call.cancel()
             })
           })
-        ))
+        )).pipe(
+          Effect.tapBoth({
+            onFailure: (failure) => recordCosts(failure.status.metadata),
+            onSuccess: (reply) => recordCosts(reply.trailers)
+          }),
+          Effect.flatMap((reply) => deserialize<A>(method, reply.bytes, target.agent))
+        )
 
     const next = (endpoints: ReadonlyArray<string>): ReadonlyArray<string> => {
       if (endpoints.length === 1) return endpoints
@@ -148,6 +181,29 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
       const start = rotation.get(key) ?? 0
       rotation.set(key, (start + 1) % endpoints.length)
       return [...endpoints.slice(start), ...endpoints.slice(0, start)]
+    }
+
+    /**
+     * Tries `attempt` on the endpoints in turn, starting with the next in rotation: the next one
+     * only when this one surely did not get the call.
+     */
+    const inTurn = <A, E, R>(
+      endpoints: ReadonlyArray<string>,
+      target: { readonly agent: string; readonly timeoutMs: number | undefined },
+      attemptOn: (endpoint: string) => Effect.Effect<A, RpcFailed | E, R>
+    ): Effect.Effect<A, AgentError | E, R> => {
+      const order = next(endpoints)
+      const from = (index: number): Effect.Effect<A, AgentError | E, R> => {
+        const endpoint = order[index]!
+        return Effect.catchAll(attemptOn(endpoint), (failure) => {
+          if (!isRpcFailed(failure)) return Effect.fail(failure as E)
+          if (index === order.length - 1 || !wasNotDelivered(failure.status)) {
+            return Effect.fail(errorFromStatus(options.errors, failure.status, { ...target, endpoint }))
+          }
+          return Effect.zipRight(Effect.annotateCurrentSpan("aixfx.failover.from", endpoint), from(index + 1))
+        })
+      }
+      return from(0)
     }
 
     const unary = <A>(
@@ -158,43 +214,78 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
     ): Effect.Effect<A, AgentError> => {
       const bytes = serialize(method, request, target.agent)
       if (Either.isLeft(bytes)) return Effect.fail(bytes.left)
-      const order = next(endpoints)
-      // Endpoints in turn: the next one only when this one surely did not get the call.
-      const from = (index: number): Effect.Effect<A, AgentError> => {
-        const endpoint = order[index]!
-        return Effect.catchAll(attempt<A>(method, bytes.right, { ...target, endpoint }), (failure) => {
-          if (failure._tag !== "RpcFailed") return Effect.fail(failure)
-          if (index === order.length - 1 || !wasNotDelivered(failure.status)) {
-            return Effect.fail(errorFromStatus(failure.status, { ...target, endpoint }))
-          }
-          return Effect.zipRight(Effect.annotateCurrentSpan("aixfx.failover.from", endpoint), from(index + 1))
-        })
-      }
-      return from(0)
+      return inTurn(endpoints, target, (endpoint) => attempt<A>(method, bytes.right, { ...target, endpoint }))
     }
 
-    const stream = (endpoint: string, agent: string, message: Message): Stream.Stream<StreamEvent, AgentError> =>
+    /**
+     * One streamed call to one endpoint. It fails as `RpcFailed` (so that it may go to the next
+     * endpoint) only before its first event; after that, as the typed error.
+     */
+    const streamFrom = (
+      endpoint: string,
+      bytes: Buffer,
+      headers: Record<string, string>,
+      target: { readonly agent: string; readonly timeoutMs: number | undefined },
+      caller: Context.Context<never>
+    ): Stream.Stream<StreamEvent, RpcFailed | AgentError> =>
+      Stream.async<StreamEvent, RpcFailed | AgentError>((emit) => {
+        const definition = agentService["ExecuteStream"]!
+        let started = false
+        const call = clientFor(endpoint).makeServerStreamRequest<Buffer, Buffer>(
+          definition.path,
+          (b) => b,
+          (b) => b,
+          bytes,
+          metadataOf(headers),
+          callOptions(target.timeoutMs)
+        )
+        const record = (trailers: grpc.Metadata | undefined) => Effect.runSync(Effect.provide(recordCosts(trailers), caller))
+        call.on("data", (data: Buffer) => {
+          started = true
+          const event = deserialize<WireEvent>("ExecuteStream", data, target.agent)
+          if (Either.isLeft(event)) {
+            call.cancel()
+            return void emit.fail(event.left)
+          }
+          // Read no further until the consumer has taken the event: HTTP/2 flow control then
+          // holds the serving node's writes (backpressure end to end, nothing piles up here).
+          call.pause()
+          void emit.single(fromWireEvent(event.right)).then(() => call.resume())
+        })
+        call.on("error", (error: grpc.ServiceError) => {
+          record(error.metadata)
+          void emit.fail(started ? errorFromStatus(options.errors, error, { ...target, endpoint }) : { _tag: "RpcFailed", status: error })
+        })
+        call.on("status", (status: grpc.StatusObject) => {
+          if (status.code !== grpc.status.OK) return
+          record(status.metadata)
+          void emit.end()
+        })
+        return Effect.sync(() => call.cancel())
+      }, 16)
+
+    const stream = (
+      endpoints: ReadonlyArray<string>,
+      agent: string,
+      message: Message,
+      timeoutMs: number | undefined
+    ): Stream.Stream<StreamEvent, AgentError> =>
       Stream.unwrap(
         Effect.gen(function* () {
-          const request = { agent, message: messageToProto(message) }
-          const bytes = yield* serialize("ExecuteStream", request, agent)
-          const md = metadataOf(yield* TraceContext.inject)
-          return Stream.async<StreamEvent, AgentError>((emit) => {
-            const definition = agentService["ExecuteStream"]!
-            const call = clientFor(endpoint).makeServerStreamRequest<Buffer, WireEvent>(
-              definition.path,
-              (b) => b,
-              definition.responseDeserialize as (b: Buffer) => WireEvent,
-              bytes,
-              md,
-              {}
-            )
-            call.on("data", (event: WireEvent) => void emit.single(fromWireEvent(event)))
-            call.on("error", (error: grpc.ServiceError) =>
-              void emit.fail(errorFromStatus(error, { agent, endpoint, timeoutMs: undefined })))
-            call.on("end", () => void emit.end())
-            return Effect.sync(() => call.cancel())
-          })
+          const target = { agent, timeoutMs }
+          const bytes = yield* serialize("ExecuteStream", { agent, message: messageToProto(message) }, agent)
+          const headers = yield* TraceContext.inject
+          const caller = yield* Effect.context<never>()
+          const order = next(endpoints)
+          // A streamed call fails as RpcFailed only before its first event: nothing was emitted
+          // yet, so it may go on to the next endpoint when the first surely did not get it.
+          const from = (index: number): Stream.Stream<StreamEvent, AgentError> =>
+            Stream.catchAll(streamFrom(order[index]!, bytes, headers, target, caller), (failure) => {
+              if (!isRpcFailed(failure)) return Stream.fail(failure)
+              if (index < order.length - 1 && wasNotDelivered(failure.status)) return from(index + 1)
+              return Stream.fail(errorFromStatus(options.errors, failure.status, { ...target, endpoint: order[index]! }))
+            })
+          return from(0)
         })
       )
 
@@ -206,7 +297,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
           definition.requestSerialize,
           definition.responseDeserialize as (b: Buffer) => { status: string },
           { service },
-          new grpc.Metadata(),
+          metadataOf({}),
           callOptions(2_000),
           (error, response) => resume(Effect.succeed(error === null && response?.status === "SERVING"))
         )

@@ -6,18 +6,24 @@
 import * as grpc from "@grpc/grpc-js"
 import { status as Status } from "@grpc/grpc-js"
 import * as protoLoader from "@grpc/proto-loader"
-import { Either, Schema } from "effect"
+import { Either, Option, Schema } from "effect"
 import protobuf from "protobufjs"
 import { fileURLToPath } from "node:url"
 import {
-  AgentError,
+  type AgentError,
   CallTimeout,
+  CoreAgentError,
+  type ErrorSchema,
+  MalformedRequest,
   MessageTooLarge,
   TransportError,
-  Unauthenticated
+  Unauthenticated,
+  UnregisteredAgentError
 } from "../../AgentError.js"
-import type { JsonObject, JsonValue } from "../../Json.js"
+import type * as CostLedger from "../../CostLedger.js"
+import { type JsonObject, type JsonValue, toJson } from "../../Json.js"
 import * as Message from "../../Message.js"
+import * as Usage from "../../Usage.js"
 
 /** `packages/core/proto`, the same relative place from `src/` and from `dist/`. */
 export const protoDir = fileURLToPath(new URL("../../../proto/", import.meta.url))
@@ -112,6 +118,42 @@ export const messageFromProto = (proto: ProtoMessage | null | undefined): Messag
     timestamp: proto?.timestamp || Date.now()
   })
 
+// ---- requests and replies as bytes ------------------------------------------------------------
+
+export type Method = "Execute" | "ExecuteStream" | "ListAgents" | "Send" | "Receive"
+
+/**
+ * AgentService as the server registers it: requests and replies pass as bytes, so that the server
+ * checks the token before decoding anything, and answers a request it cannot read, or a reply too
+ * large to send, with a typed error of its own rather than grpc-js's bare status.
+ */
+export const agentServiceAsBytes: grpc.ServiceDefinition = Object.fromEntries(
+  Object.entries(agentService).map(([name, method]) => [
+    name,
+    { ...method, requestDeserialize: (bytes: Buffer) => bytes, responseSerialize: (bytes: Buffer) => bytes }
+  ])
+)
+
+export interface DecodedRequest {
+  readonly agent: string
+  readonly message: Message.Message | undefined
+}
+
+/** A request's bytes decoded; truncated protobuf or metadata that is not JSON is a `MalformedRequest`. */
+export const decodeRequest = (method: Method, bytes: Buffer): Either.Either<DecodedRequest, MalformedRequest> => {
+  try {
+    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null }
+    return Either.right({
+      agent: request.agent ?? "",
+      message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined
+    })
+  } catch (error) {
+    return Either.left(MalformedRequest.of(method, (error as Error).message))
+  }
+}
+
+export const encodeResponse = (method: Method, response: object): Buffer => agentService[method]!.responseSerialize(response)
+
 // ---- typed errors <-> status ------------------------------------------------------------------
 
 const statusRoot = new protobuf.Root()
@@ -120,9 +162,10 @@ statusRoot.resolvePath = (_origin, target) => (target.startsWith("google/protobu
 statusRoot.loadSync(["google/rpc/status.proto", agentProto])
 const StatusType = statusRoot.lookupType("google.rpc.Status")
 const AgentErrorType = statusRoot.lookupType("aixfx.agent.v1.AgentError")
+const CallCostsType = statusRoot.lookupType("aixfx.agent.v1.CallCosts")
 export const errorTypeUrl = "type.googleapis.com/aixfx.agent.v1.AgentError"
 export const statusDetailsKey = "grpc-status-details-bin"
-
+export const costsKey = "aixfx-costs-bin"
 
 /** The gRPC code that says what kind of failure an error is; UNKNOWN for an agent's own failures. */
 const codeByTag: { readonly [tag: string]: grpc.status } = {
@@ -130,6 +173,7 @@ const codeByTag: { readonly [tag: string]: grpc.status } = {
   PayloadDecodeError: Status.INVALID_ARGUMENT,
   InvalidRequest: Status.INVALID_ARGUMENT,
   ContextLengthExceeded: Status.INVALID_ARGUMENT,
+  MalformedRequest: Status.INVALID_ARGUMENT,
   AgentAlreadyRegistered: Status.ALREADY_EXISTS,
   AgentNotFound: Status.NOT_FOUND,
   AgentNotReady: Status.UNAVAILABLE,
@@ -144,42 +188,98 @@ const codeByTag: { readonly [tag: string]: grpc.status } = {
   AuthenticationFailed: Status.FAILED_PRECONDITION,
   MessageTooLarge: Status.RESOURCE_EXHAUSTED,
   RateLimited: Status.RESOURCE_EXHAUSTED,
-  BudgetExceeded: Status.RESOURCE_EXHAUSTED
+  BudgetExceeded: Status.RESOURCE_EXHAUSTED,
+  InternalError: Status.INTERNAL
 }
 
 export const statusCodeOf = (error: AgentError): grpc.status => codeByTag[error._tag] ?? Status.UNKNOWN
 
-const encodeAgentError = Schema.encodeSync(AgentError)
+/** The tags of core's errors (the members of its union, nested unions flattened). */
+const coreTags: ReadonlySet<string> = (() => {
+  const tags = new Set<string>()
+  const visit = (schema: unknown) => {
+    const members = (schema as { members?: ReadonlyArray<unknown> }).members
+    if (members !== undefined) return members.forEach(visit)
+    tags.add((schema as { _tag: string })._tag)
+  }
+  visit(CoreAgentError)
+  return tags
+})()
 
-/** The status a server ends a call with: code, message, and the error itself in the details. */
-export const errorToStatus = (error: AgentError): grpc.StatusObject => {
-  const code = statusCodeOf(error)
-  const fields = encodeAgentError(error) as unknown as JsonObject
-  const detail = AgentErrorType.encode(
-    AgentErrorType.fromObject({ tag: error._tag, message: error.message, fields: toStruct(fields) })
-  ).finish()
-  const status = StatusType.encode(
-    StatusType.fromObject({ code, message: error.message, details: [{ type_url: errorTypeUrl, value: detail }] })
-  ).finish()
-  const metadata = new grpc.Metadata()
-  metadata.set(statusDetailsKey, Buffer.from(status))
-  return { code, details: error.message, metadata }
+/**
+ * Errors to and from the wire, knowing core's errors and `errors`, an application's own. An error
+ * whose schema is not known here is still sent (tag, message and its fields as JSON), and one
+ * received with an unknown tag becomes `UnregisteredAgentError`.
+ */
+export interface ErrorCodec {
+  /** The status a server ends a call with: code, message, the error itself in the details, and `trailers`. */
+  readonly toStatus: (error: AgentError, trailers?: grpc.Metadata) => grpc.StatusObject
+  /** The typed error a status carries in its details, if it carries one. */
+  readonly fromDetails: (metadata: grpc.Metadata | undefined) => AgentError | undefined
 }
 
-const decodeAgentError = Schema.decodeUnknownEither(AgentError)
+/** The error schemas an application registers, by tag. */
+export type ErrorRegistry = Map<string, ErrorSchema>
 
-/** The typed error in a status's details, if the peer sent one this version understands. */
-const errorFromDetails = (metadata: grpc.Metadata | undefined): AgentError | undefined => {
-  const [raw] = metadata?.get(statusDetailsKey) ?? []
-  if (!(raw instanceof Buffer)) return undefined
-  const status = StatusType.toObject(StatusType.decode(raw)) as { details?: Array<{ type_url: string; value: Uint8Array }> }
-  const detail = status.details?.find((d) => d.type_url === errorTypeUrl)
-  if (detail === undefined) return undefined
-  const decoded = AgentErrorType.toObject(AgentErrorType.decode(detail.value), { oneofs: true, enums: String }) as {
-    tag: string
-    fields?: ProtoStruct
+export const makeErrorCodec = (registry: ErrorRegistry): ErrorCodec => {
+  const encodeCore = Schema.encodeUnknownOption(CoreAgentError)
+  const decodeCore = Schema.decodeUnknownOption(CoreAgentError)
+  const fieldsOf = (error: AgentError): JsonObject => {
+    const schema = registry.get(error._tag)
+    const encoded = coreTags.has(error._tag)
+      ? encodeCore(error)
+      : schema === undefined
+      ? Option.none()
+      : Schema.encodeUnknownOption(schema)(error)
+    // An error whose schema is unknown here goes as its own fields.
+    const fields = Option.getOrElse(encoded, () => ({ ...error, _tag: error._tag, message: error.message }))
+    return toJson(fields) as JsonObject
   }
-  return Either.getOrUndefined(decodeAgentError({ ...fromStruct(decoded.fields), _tag: decoded.tag }))
+
+  const toStatus = (error: AgentError, trailers = new grpc.Metadata()): grpc.StatusObject => {
+    const code = statusCodeOf(error)
+    const detail = AgentErrorType.encode(
+      AgentErrorType.fromObject({ tag: error._tag, message: error.message, fields: toStruct(fieldsOf(error)) })
+    ).finish()
+    const status = StatusType.encode(
+      StatusType.fromObject({ code, message: error.message, details: [{ type_url: errorTypeUrl, value: detail }] })
+    ).finish()
+    trailers.set(statusDetailsKey, Buffer.from(status))
+    return { code, details: error.message, metadata: trailers }
+  }
+
+  const fromDetails = (metadata: grpc.Metadata | undefined): AgentError | undefined => {
+    const [raw] = metadata?.get(statusDetailsKey) ?? []
+    if (!(raw instanceof Buffer)) return undefined
+    try {
+      const status = StatusType.toObject(StatusType.decode(raw)) as { details?: Array<{ type_url: string; value: Uint8Array }> }
+      const detail = status.details?.find((d) => d.type_url === errorTypeUrl)
+      if (detail === undefined) return undefined
+      const decoded = AgentErrorType.toObject(AgentErrorType.decode(detail.value), { oneofs: true, enums: String }) as {
+        tag: string
+        message?: string
+        fields?: ProtoStruct
+      }
+      const fields = fromStruct(decoded.fields)
+      const input = { ...fields, _tag: decoded.tag }
+      const schema = registry.get(decoded.tag)
+      const known = coreTags.has(decoded.tag)
+        ? decodeCore(input)
+        : schema === undefined
+        ? Option.none()
+        : Schema.decodeUnknownOption(schema)(input) as Option.Option<AgentError>
+      return Option.getOrElse(known, () =>
+        new UnregisteredAgentError({
+          tag: decoded.tag,
+          fields,
+          message: decoded.message ?? (typeof fields["message"] === "string" ? fields["message"] : decoded.tag)
+        }))
+    } catch {
+      // Details that are not a google.rpc.Status: not ours to read.
+      return undefined
+    }
+  }
+  return { toStatus, fromDetails }
 }
 
 export interface FailedCall {
@@ -188,14 +288,12 @@ export interface FailedCall {
   readonly timeoutMs: number | undefined
 }
 
-const sizes = /larger than max \((\d+) vs\.? (\d+)\)/
-
 /**
  * The typed error for a failed call: the peer's own error when it sent one, else one made from
  * the status code (the transport failed, or a non-aixfx server answered).
  */
-export const errorFromStatus = (error: grpc.ServiceError, call: FailedCall): AgentError => {
-  const typed = errorFromDetails(error.metadata)
+export const errorFromStatus = (codec: ErrorCodec, error: grpc.ServiceError, call: FailedCall): AgentError => {
+  const typed = codec.fromDetails(error.metadata)
   if (typed !== undefined) return typed
   const where = `agent "${call.agent}" at ${call.endpoint}`
   switch (error.code) {
@@ -203,18 +301,6 @@ export const errorFromStatus = (error: grpc.ServiceError, call: FailedCall): Age
       return CallTimeout.of(call.agent, call.timeoutMs ?? 0)
     case Status.UNAUTHENTICATED:
       return new Unauthenticated({ endpoint: call.endpoint, message: `Call to ${where} was rejected: ${error.details}` })
-    case Status.RESOURCE_EXHAUSTED: {
-      const match = sizes.exec(error.details)
-      if (match !== null) {
-        return new MessageTooLarge({
-          agent: call.agent,
-          sizeBytes: Number(match[1]),
-          limitBytes: Number(match[2]),
-          message: `Message to or from ${where} is too large: ${match[1]} bytes, the limit is ${match[2]}`
-        })
-      }
-      break
-    }
   }
   return new TransportError({
     agent: call.agent,
@@ -225,10 +311,100 @@ export const errorFromStatus = (error: grpc.ServiceError, call: FailedCall): Age
   })
 }
 
+/** `MessageTooLarge` for a message of `sizeBytes` to or from `agent`, over `limitBytes`. */
+export const tooLarge = (agent: string, sizeBytes: number, limitBytes: number, direction: "to" | "from") =>
+  new MessageTooLarge({
+    agent,
+    sizeBytes,
+    limitBytes,
+    message: `The message ${direction} agent "${agent}" is ${sizeBytes} bytes; the limit is ${limitBytes} bytes`
+  })
+
 /**
  * True when the call never reached a server (no connection could be made), so another endpoint
  * may take it without risking a second execution. A call cut off mid-way is not retried.
  */
 export const wasNotDelivered = (error: grpc.ServiceError): boolean =>
-  error.code === Status.UNAVAILABLE && errorFromDetails(error.metadata) === undefined &&
+  error.code === Status.UNAVAILABLE && error.metadata?.get(statusDetailsKey).length === 0 &&
   /No connection established|ECONNREFUSED|Failed to connect/.test(error.details)
+
+// ---- costs (trailer aixfx-costs-bin) ------------------------------------------------------------
+
+const orUndefined = (value: string | undefined): string | undefined => (value === undefined || value === "" ? undefined : value)
+
+/** The ledger entries of a served call, in the trailer the caller reads them from. */
+export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers = new grpc.Metadata()): grpc.Metadata => {
+  if (entries.length === 0) return trailers
+  const bytes = CallCostsType.encode(CallCostsType.fromObject({
+    entries: entries.map((e) => ({
+      runId: e.runId ?? "",
+      workflow: e.workflow ?? "",
+      agent: e.agent ?? "",
+      patternPath: [...e.patternPath],
+      provider: e.provider,
+      model: e.model,
+      inputTokens: e.usage.inputTokens,
+      outputTokens: e.usage.outputTokens,
+      cachedInputTokens: e.usage.cachedInputTokens,
+      cacheWriteTokens: e.usage.cacheWriteTokens,
+      reasoningTokens: e.usage.reasoningTokens,
+      ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
+      durationMs: e.durationMs,
+      timestamp: e.timestamp,
+      error: e.error ?? ""
+    }))
+  })).finish()
+  trailers.set(costsKey, Buffer.from(bytes))
+  return trailers
+}
+
+interface WireCostEntry {
+  runId?: string
+  workflow?: string
+  agent?: string
+  patternPath?: Array<string>
+  provider?: string
+  model?: string
+  inputTokens?: number
+  outputTokens?: number
+  cachedInputTokens?: number
+  cacheWriteTokens?: number
+  reasoningTokens?: number
+  costUsd?: number
+  durationMs?: number
+  timestamp?: number
+  error?: string
+}
+
+/** The ledger entries a call's trailers carry (none from a node that sends none, or garbage). */
+export const costsFromTrailers = (metadata: grpc.Metadata | undefined): ReadonlyArray<CostLedger.Entry> => {
+  const [raw] = metadata?.get(costsKey) ?? []
+  if (!(raw instanceof Buffer)) return []
+  try {
+    const { entries = [] } = CallCostsType.toObject(CallCostsType.decode(raw), { longs: Number }) as { entries?: Array<WireCostEntry> }
+    return entries.map((e): CostLedger.Entry => {
+      const error = orUndefined(e.error)
+      return {
+        runId: orUndefined(e.runId),
+        workflow: orUndefined(e.workflow),
+        agent: orUndefined(e.agent),
+        patternPath: e.patternPath ?? [],
+        provider: e.provider ?? "",
+        model: e.model ?? "",
+        usage: Usage.make({
+          inputTokens: e.inputTokens ?? 0,
+          outputTokens: e.outputTokens ?? 0,
+          cachedInputTokens: e.cachedInputTokens ?? 0,
+          cacheWriteTokens: e.cacheWriteTokens ?? 0,
+          reasoningTokens: e.reasoningTokens ?? 0
+        }),
+        costUsd: e.costUsd ?? null,
+        durationMs: e.durationMs ?? 0,
+        timestamp: e.timestamp ?? 0,
+        ...(error === undefined ? {} : { error })
+      }
+    })
+  } catch {
+    return []
+  }
+}

@@ -1,23 +1,29 @@
 /**
  * The serving half of a DistributedRuntime node: a grpc-js server exposing the node's local
- * agents through AgentService and the standard Health service. Every call runs as a fiber that
- * the caller's cancellation (or deadline) interrupts; the server's scope closes it gracefully.
+ * agents through AgentService and the standard Health service. Every call is authenticated before
+ * its request is decoded, runs as a fiber that the caller's cancellation (or deadline) interrupts,
+ * and ends with a typed error when it fails; the server's scope closes it gracefully.
  */
 import * as grpc from "@grpc/grpc-js"
 import { status as Status } from "@grpc/grpc-js"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
-import { type AgentError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
+import { type AgentError, InternalError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
+import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
 import {
-  agentService,
+  agentServiceAsBytes,
   agentServiceName,
-  errorToStatus,
+  costsTrailer,
+  type DecodedRequest,
+  decodeRequest,
+  encodeResponse,
+  type ErrorCodec,
   healthService,
-  messageFromProto,
   messageToProto,
-  type ProtoMessage
+  type Method,
+  tooLarge
 } from "./codec.js"
 import { type CallEvent, currentEventSink } from "./events.js"
 import { withIncomingContext } from "./metadata.js"
@@ -28,6 +34,10 @@ export interface ServerOptions {
   readonly credentials: grpc.ServerCredentials
   readonly channelOptions: grpc.ChannelOptions
   readonly shutdownGracePeriod: Duration.Duration
+  readonly maxMessageBytes: number
+  readonly errors: ErrorCodec
+  /** How often `Health.Watch` looks at an agent's readiness again. */
+  readonly healthPollInterval?: Duration.Duration
 }
 
 export interface RunningServer {
@@ -40,12 +50,25 @@ const bind = (server: grpc.Server, address: string, credentials: grpc.ServerCred
     server.bindAsync(address, credentials, (error, port) => resume(error === null ? Effect.succeed(port) : Effect.fail(error)))
   })
 
-/** Resolves after `duration` of wall-clock time, whatever clock the fibers run on (tests use TestClock). */
-const wallClockSleep = (duration: Duration.Duration) =>
-  Effect.async<void>((resume) => {
-    const timer = setTimeout(() => resume(Effect.void), Duration.toMillis(duration))
-    return Effect.sync(() => clearTimeout(timer))
+/**
+ * Waits for `done` (called back once) or `duration` of wall-clock time, whichever comes first;
+ * true when `done` came. Plain callbacks, no race of fibers: it runs in a finalizer of a scope
+ * that an interruption is closing (SIGTERM, runMain), where nothing may be interrupted.
+ */
+const waitFor = (start: (done: () => void) => void, duration: Duration.Duration) =>
+  Effect.async<boolean>((resume) => {
+    let settled = false
+    const settle = (value: boolean) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(Effect.succeed(value))
+    }
+    const timer = setTimeout(() => settle(false), Duration.toMillis(duration))
+    start(() => settle(true))
   })
+
+type ServingStatus = "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN"
 
 export const serve = (local: Service, options: ServerOptions): Effect.Effect<RunningServer, Error, Scope.Scope> =>
   Effect.gen(function* () {
@@ -53,14 +76,17 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     const runFork = Runtime.runFork(runtime)
     // The fibers of calls in flight (a plain set: adding to a FiberSet took a fiber of its own per call).
     const calls = new Set<Fiber.RuntimeFiber<unknown, AgentError>>()
+    // Health watchers to tell that the node stops.
+    const watchers = new Set<() => void>()
     // Read synchronously by the call observers, so a plain flag.
     let shuttingDown = false
     const server = new grpc.Server(options.channelOptions)
+    const { errors, maxMessageBytes } = options
 
     // The bound address (the real port when 0 was asked for), set once the server is bound.
     let endpoint = options.listen
     const expected = options.token === undefined ? undefined : Buffer.from(`Bearer ${Redacted.value(options.token)}`)
-    /** The bearer token check; nothing else runs for a call that fails it. */
+    /** The bearer token check; nothing else runs (nothing is even decoded) for a call that fails it. */
     const authenticate = (metadata: grpc.Metadata): AgentError | undefined => {
       if (expected === undefined) return undefined
       const [given] = metadata.get("authorization")
@@ -75,17 +101,67 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     }
 
     /**
-     * Runs `handle` for one call: authenticated first, inside the caller's trace and call
-     * context, interrupted when the caller cancels or its deadline passes.
+     * A defect is logged here in full under a fresh incident id; the caller gets only the id and
+     * a message (no stack, no server paths).
+     */
+    const incident = (cause: Cause.Cause<unknown>, method: string, agent: string): InternalError => {
+      const incidentId = crypto.randomUUID()
+      runFork(
+        Effect.logError(`${method} of agent "${agent}" died (incident ${incidentId})`, cause).pipe(
+          Effect.annotateLogs({ incidentId, agent, method })
+        )
+      )
+      return new InternalError({
+        incidentId,
+        agent,
+        message: `Agent "${agent}" failed unexpectedly on the node at ${endpoint}; the node logged it as incident ${incidentId}`
+      })
+    }
+
+    /** The failure a call ended with: its typed error, RuntimeStopped when interrupted, an incident for a defect. */
+    const errorOf = (cause: Cause.Cause<AgentError>, method: string, agent: string): AgentError => {
+      const failure = Cause.failureOption(cause)
+      if (Option.isSome(failure)) return failure.value
+      if (Cause.isInterruptedOnly(cause)) return RuntimeStopped.of(agent)
+      return incident(cause, method, agent)
+    }
+
+    interface Ending<A> {
+      readonly exit: Exit.Exit<A, AgentError>
+      /** The ledger entries of the model calls made while serving the call. */
+      readonly costs: ReadonlyArray<CostLedger.Entry>
+      /** The agent the request names ("?" when it could not be read). */
+      readonly agent: string
+    }
+
+    /**
+     * Runs one call: the token checked, then the request's size, then the request decoded; the
+     * handler runs inside the caller's trace and call context, with a ledger of its own whose
+     * entries go back to the caller (and on to this node's ledger, if it has one), and is
+     * interrupted when the caller cancels or its deadline passes.
      */
     const run = <A>(
-      call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-      handle: Effect.Effect<A, AgentError>,
-      done: (exit: Exit.Exit<A, AgentError>) => void
+      method: Method,
+      call: grpc.ServerUnaryCall<Buffer, unknown> | grpc.ServerWritableStream<Buffer, unknown>,
+      handle: (request: DecodedRequest) => Effect.Effect<A, AgentError>,
+      done: (ending: Ending<A>) => void
     ) => {
+      const end = (exit: Exit.Exit<A, AgentError>, agent = "?", costs: ReadonlyArray<CostLedger.Entry> = []) => done({ exit, costs, agent })
       const rejected = authenticate(call.metadata)
-      if (rejected !== undefined) return done(Exit.fail(rejected))
-      const fiber = runFork(withIncomingContext(call.metadata)(handle))
+      if (rejected !== undefined) return end(Exit.fail(rejected))
+      const bytes = call.request
+      const decoded = decodeRequest(method, bytes)
+      const agent = Either.isRight(decoded) ? decoded.right.agent : "?"
+      if (bytes.length > maxMessageBytes) return end(Exit.fail(tooLarge(agent, bytes.length, maxMessageBytes, "to")), agent)
+      if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
+      const request = decoded.right
+      const costs: Array<CostLedger.Entry> = []
+      const ledger = Effect.map(Effect.serviceOption(CostLedger.CostLedger), (outer): CostLedger.Service => ({
+        record: (entry) => Effect.zipRight(Effect.sync(() => costs.push(entry)), Option.match(outer, { onNone: () => Effect.void, onSome: (l) => l.record(entry) })),
+        entries: Effect.sync(() => costs),
+        clear: Effect.sync(() => void costs.splice(0))
+      }))
+      const fiber = runFork(withIncomingContext(call.metadata)(Effect.provideServiceEffect(handle(request), CostLedger.CostLedger, ledger)))
       calls.add(fiber)
       // A signal, not a fiber waiting for the interruption: nobody waits for it here.
       const interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
@@ -98,71 +174,129 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         clearTimeout(timer)
         // grpc-js reports every finished call as cancelled too; the call is over by then.
         call.removeListener("cancelled", interrupt)
-        if (!Exit.isInterrupted(exit)) return done(exit)
-        // Interrupted: by the caller (nobody to answer) or by the node stopping (answer RuntimeStopped).
-        if (shuttingDown && !call.cancelled) done(Exit.fail(RuntimeStopped.of()))
+        // Interrupted by the caller: nobody to answer. By the node stopping: answered RuntimeStopped.
+        if (Exit.isInterrupted(exit) && (!shuttingDown || call.cancelled)) return
+        end(exit, agent, costs)
       })
     }
 
-    const answer = <A, R>(callback: grpc.sendUnaryData<R>, toResponse: (a: A) => R) => (exit: Exit.Exit<A, AgentError>) =>
-      Exit.match(exit, {
-        onSuccess: (a) => callback(null, toResponse(a)),
-        onFailure: (cause) => callback(statusOfCause(cause))
+    /** Ends a unary call: the reply (if it fits) or the typed error, with the call's costs in the trailers. */
+    const unary = <A>(method: Method, handle: (request: DecodedRequest) => Effect.Effect<A, AgentError>, toResponse: (a: A) => object) =>
+    (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<Buffer>) =>
+      run(method, call, handle, ({ agent, costs, exit }) => {
+        const trailers = costsTrailer(costs)
+        if (Exit.isFailure(exit)) return callback(errors.toStatus(errorOf(exit.cause, method, agent), trailers))
+        const bytes = encodeResponse(method, toResponse(exit.value))
+        if (bytes.length > maxMessageBytes) return callback(errors.toStatus(tooLarge(agent, bytes.length, maxMessageBytes, "from"), trailers))
+        callback(null, bytes, trailers)
       })
 
-    const handlers: grpc.UntypedServiceImplementation = {
-      Execute: (call: grpc.ServerUnaryCall<{ agent: string; message: ProtoMessage }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        run(call, local.call(call.request.agent, messageFromProto(call.request.message)), answer(callback, (m: Message) => ({ message: messageToProto(m) }))),
-      ExecuteStream: (call: grpc.ServerWritableStream<{ agent: string; message: ProtoMessage }, unknown>) => {
-        const agent = call.request.agent
-        const emit = (event: CallEvent) =>
-          Effect.sync(() => {
-            if (!call.cancelled) call.write(event._tag === "Progress" ? { progress: event } : { token: event })
-          })
-        const handle = emit({ _tag: "Progress", agent, stage: "started", detail: "" }).pipe(
-          Effect.zipRight(local.call(agent, messageFromProto(call.request.message))),
+    const replyOf = (message: Message) => ({ message: messageToProto(message) })
+
+    const executeStream = (call: grpc.ServerWritableStream<Buffer, unknown>) => {
+      const method = "ExecuteStream"
+      /** Writes one event; waits while the caller's side is full (write backpressure). */
+      const write = (event: object) =>
+        Effect.async<void>((resume) => {
+          if (call.cancelled || call.write(encodeResponse(method, event))) return resume(Effect.void)
+          call.once("drain", () => resume(Effect.void))
+        })
+      const emit = (event: CallEvent) => write(event._tag === "Progress" ? { progress: event } : { token: event })
+      const handle = ({ agent, message }: DecodedRequest) =>
+        emit({ _tag: "Progress", agent, stage: "started", detail: "" }).pipe(
+          Effect.zipRight(local.call(agent, message!)),
           Effect.locally(currentEventSink, Option.some(emit))
         )
-        run(call, handle, (exit) =>
-          Exit.match(exit, {
-            onSuccess: (message) => {
-              call.write({ result: messageToProto(message) })
-              call.end()
-            },
-            onFailure: (cause) => call.emit("error", statusOfCause(cause))
-          }))
-      },
-      ListAgents: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        run(call, local.list, answer(callback, (agents) => ({ agents: agents.map(({ location: _, ...info }) => info) }))),
-      Send: (call: grpc.ServerUnaryCall<{ agent: string; message: ProtoMessage }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        run(call, local.send(call.request.agent, messageFromProto(call.request.message)), answer(callback, () => ({}))),
-      Receive: (call: grpc.ServerUnaryCall<{ agent: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        run(call, local.receive(call.request.agent), answer(callback, (m: Message) => ({ message: messageToProto(m) })))
+      run(method, call, handle, ({ agent, costs, exit }) => {
+        const trailers = costsTrailer(costs)
+        const fail = (error: AgentError) => call.emit("error", errors.toStatus(error, trailers))
+        if (Exit.isFailure(exit)) return fail(errorOf(exit.cause, method, agent))
+        const result = encodeResponse(method, { result: messageToProto(exit.value) })
+        if (result.length > maxMessageBytes) return fail(tooLarge(agent, result.length, maxMessageBytes, "from"))
+        call.write(result)
+        call.end(trailers)
+      })
     }
 
-    /** Health: the node (service "" or AgentService) serves until it stops; an agent's name reports its readiness. */
-    const health = (service: string): Effect.Effect<"SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN"> =>
+    const handlers: grpc.UntypedServiceImplementation = {
+      Execute: unary("Execute", ({ agent, message }) => local.call(agent, message!), replyOf),
+      ExecuteStream: executeStream,
+      ListAgents: unary("ListAgents", () => local.list, (agents) => ({ agents: agents.map(({ location: _, ...info }) => info) })),
+      Send: unary("Send", ({ agent, message }) => local.send(agent, message!), () => ({})),
+      Receive: unary("Receive", ({ agent }) => local.receive(agent), replyOf)
+    }
+
+    /**
+     * Health: the node (service "" or AgentService) serves until it stops; an agent's name reports
+     * its readiness, and only to a caller with the token when the node has one (a caller without
+     * it learns nothing about which agents exist).
+     */
+    const health = (service: string, metadata: grpc.Metadata): Effect.Effect<ServingStatus, Unauthenticated> =>
       Effect.gen(function* () {
         if (shuttingDown) return "NOT_SERVING"
         if (service === "" || service === agentServiceName) return "SERVING"
+        const rejected = authenticate(metadata)
+        if (rejected !== undefined) return yield* Effect.fail(rejected as Unauthenticated)
         const agents = yield* local.list
         const agent = agents.find((a) => a.name === service)
         if (agent === undefined) return "SERVICE_UNKNOWN"
         return agent.ready ? "SERVING" : "NOT_SERVING"
       })
 
+    const healthFailure = (cause: Cause.Cause<Unauthenticated>): grpc.StatusObject => {
+      const failure = Cause.failureOption(cause)
+      return errors.toStatus(Option.isSome(failure) ? failure.value : incident(cause, "Health", ""))
+    }
+
+    const pollInterval = Duration.toMillis(options.healthPollInterval ?? Duration.seconds(1))
+
     const healthHandlers: grpc.UntypedServiceImplementation = {
       Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        runFork(health(call.request.service)).addObserver((exit) => {
-          if (Exit.isFailure(exit)) return callback({ code: Status.INTERNAL, details: Cause.pretty(exit.cause) })
+        runFork(health(call.request.service, call.metadata)).addObserver((exit) => {
+          if (Exit.isFailure(exit)) return callback(healthFailure(exit.cause))
           if (exit.value === "SERVICE_UNKNOWN") {
             return callback({ code: Status.NOT_FOUND, details: `Unknown service or agent "${call.request.service}"` })
           }
           callback(null, { status: exit.value })
-        })
+        }),
+      /**
+       * The status now, then every change (readiness is looked at every `healthPollInterval`),
+       * until the caller cancels; when the node stops, NOT_SERVING and the end of the stream.
+       */
+      Watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
+        let last: ServingStatus | undefined
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const stop = () => {
+          clearTimeout(timer)
+          watchers.delete(onShutdown)
+        }
+        const onShutdown = () => {
+          stop()
+          if (!call.cancelled) {
+            call.write({ status: "NOT_SERVING" })
+            call.end()
+          }
+        }
+        const look = () =>
+          runFork(health(call.request.service, call.metadata)).addObserver((exit) => {
+            if (call.cancelled || shuttingDown) return
+            if (Exit.isFailure(exit)) {
+              stop()
+              return call.emit("error", healthFailure(exit.cause))
+            }
+            if (exit.value !== last) {
+              last = exit.value
+              call.write({ status: exit.value })
+            }
+            timer = setTimeout(look, pollInterval)
+          })
+        watchers.add(onShutdown)
+        call.on("cancelled", stop)
+        look()
+      }
     }
 
-    server.addService(agentService, handlers)
+    server.addService(agentServiceAsBytes, handlers)
     server.addService(healthService, healthHandlers)
     const port = yield* bind(server, options.listen, options.credentials)
     const host = options.listen.slice(0, options.listen.lastIndexOf(":"))
@@ -171,27 +305,23 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         // No new calls; calls in flight get the grace period to finish, then are interrupted
-        // (and answered with RuntimeStopped) before the connections are torn down.
+        // (and answered with RuntimeStopped) before the connections are torn down. This runs
+        // whether the scope is closed by hand or by interrupting the program (SIGTERM, runMain).
         shuttingDown = true
-        const drained = yield* Deferred.make<void>()
-        server.tryShutdown(() => runFork(Deferred.succeed(drained, undefined)))
-        // Finalizers run uninterruptibly; the race must be able to interrupt its loser.
-        const within = (duration: Duration.Duration) =>
-          Effect.interruptible(Effect.raceFirst(Effect.as(Deferred.await(drained), true), Effect.as(wallClockSleep(duration), false)))
-        if (yield* within(options.shutdownGracePeriod)) return
+        for (const watcher of [...watchers]) watcher()
+        let drained = false
+        const onDrained: Array<() => void> = []
+        server.tryShutdown(() => {
+          drained = true
+          for (const f of onDrained) f()
+        })
+        const untilDrained = (done: () => void) => (drained ? done() : onDrained.push(done))
+        if (yield* waitFor(untilDrained, options.shutdownGracePeriod)) return
         yield* Fiber.interruptAll([...calls])
         // Let the RuntimeStopped answers reach the callers before the connections are cut.
-        yield* within(Duration.millis(500))
+        yield* waitFor(untilDrained, Duration.millis(500))
         server.forceShutdown()
       })
     )
     return { endpoint }
   })
-
-/** The status for a failed call: the typed error when there is one, INTERNAL for a defect. */
-const statusOfCause = (cause: Cause.Cause<AgentError>): grpc.StatusObject => {
-  const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure)) return errorToStatus(failure.value)
-  if (Cause.isInterruptedOnly(cause)) return errorToStatus(RuntimeStopped.of())
-  return { code: Status.INTERNAL, details: Cause.pretty(cause), metadata: new grpc.Metadata() }
-}
