@@ -1,0 +1,5 @@
+/**
+ * @aixfx/cluster — the AgentRuntime on @effect/cluster with Postgres: agents as sharded entities
+ * across runner processes, and a cluster-wide cost ledger and budget.
+ */
+export * as ClusterRuntime from "./ClusterRuntime.js"
