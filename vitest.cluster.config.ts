@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     include: ["packages/cluster/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**", "**/build/**"],
-    testTimeout: 180_000,
+    testTimeout: 600_000,
     hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: false,

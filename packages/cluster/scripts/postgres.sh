@@ -2,6 +2,7 @@
 # A throwaway Postgres 15 on 127.0.0.1 for the cluster tests and bench: a temp data directory,
 # trust auth, owned by the `postgres` user. Never touches the machine's own clusters.
 #   postgres.sh start [port]   prints the URL to export as AIXFX_CLUSTER_PG_URL
+#   postgres.sh restart        stops and starts that server again (the tests' "Postgres restarted mid-run")
 #   postgres.sh stop           stops the server this script started (by its data directory) and deletes it
 # Installs Debian's postgresql first when /usr/lib/postgresql/15/bin is missing and we are root.
 set -euo pipefail
@@ -30,11 +31,16 @@ case "${1:-}" in
     as_postgres "$PGBIN/pg_ctl -D $dir/data -l $dir/pg.log -o '-h 127.0.0.1 -p $port -k $dir -c max_connections=300' -w start" >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
+  restart)
+    # Stops the server (fast: every connection is cut) and starts it again with the same options.
+    dir=$(cat "$STATE")
+    as_postgres "$PGBIN/pg_ctl -D $dir/data -m fast -w restart" >/dev/null
+    ;;
   stop)
     [ -f "$STATE" ] || exit 0
     dir=$(cat "$STATE")
     if [ -d "$dir/data" ]; then as_postgres "$PGBIN/pg_ctl -D $dir/data -m fast -w stop" >/dev/null || true; fi
     rm -rf "$dir" "$STATE"
     ;;
-  *) echo "usage: $0 start [port] | stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start [port] | restart | stop" >&2; exit 2 ;;
 esac

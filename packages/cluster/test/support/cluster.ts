@@ -3,9 +3,13 @@
  * same everywhere), free 127.0.0.1 ports, and a wait for a runner to hold its shards.
  */
 import { ShardId } from "@effect/cluster"
-import type { ClusterRuntime } from "@aixfx/cluster"
-import { Clock, Duration, Effect } from "effect"
+import { ClusterRuntime } from "@aixfx/cluster"
+import type { AgentRuntime } from "@aixfx/core"
+import { Clock, Duration, Effect, Layer, type Scope } from "effect"
 import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+import { type ChildFailed, type ChildNode, spawnNode } from "../../../core/test/fixtures/processes.js"
+import { pgLayer } from "./postgres.js"
 
 export const shardsPerGroup = 60
 
@@ -39,3 +43,27 @@ export const holdsAllShards = (node: ClusterRuntime.NodeInfo, within: Duration.D
       yield* Effect.sleep("100 millis")
     }
   }).pipe(Effect.withClock(Clock.make()))
+
+const runnerScript = fileURLToPath(new URL("../fixtures/runner.ts", import.meta.url))
+
+export interface Runner extends ChildNode {
+  readonly port: number
+  readonly healthPort: number
+}
+
+/** Starts a runner process (test/fixtures/runner.ts) on the database; killed by PID with the scope. */
+export const startRunner = (databaseUrl: string, port?: number): Effect.Effect<Runner, ChildFailed, Scope.Scope> =>
+  Effect.gen(function* () {
+    const runnerPort = port ?? (yield* Effect.promise(freePort))
+    const healthPort = yield* Effect.promise(freePort)
+    const child = yield* spawnNode(
+      { DATABASE_URL: databaseUrl, RUNNER_PORT: String(runnerPort), HEALTH_PORT: String(healthPort), NODE_ID: `runner:${runnerPort}` },
+      runnerScript,
+      // Several runners compiling the sources with tsx at once on a loaded 2-core machine.
+      "240 seconds"
+    )
+    return { ...child, port: runnerPort, healthPort }
+  })
+
+/** A client-only ClusterRuntime in this process (it hosts nothing, calls the runners). */
+export const clientLayer = (databaseUrl: string): Layer.Layer<AgentRuntime.AgentRuntime | ClusterRuntime.Node> => ClusterRuntime.layer({ sharding }).pipe(Layer.provide(pgLayer(databaseUrl)))
