@@ -3,7 +3,7 @@
  *   GET /healthz  200 while the runtime is up, 503 once it is shutting down (liveness)
  *   GET /readyz   200 when a request routed through the cluster comes back (readiness): the
  *                 storage answers and some runner serves the shard; 503 otherwise
- * Both answer with a small JSON body naming the runner.
+ * Both answer with a small JSON body: the runner's address and how many shards it holds now.
  */
 import { Effect, Layer, Runtime } from "effect"
 import { createServer, type Server } from "node:http"
@@ -34,9 +34,9 @@ export const layer = (options: Options): Layer.Layer<never, Error, Node> =>
           response.writeHead(404).end()
           return
         }
-        Runtime.runPromise(runtime)(probe).then((ok) => {
+        Runtime.runPromise(runtime)(Effect.zip(probe, node.heldShards)).then(([ok, shards]) => {
           response.writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-          response.end(JSON.stringify({ ok, runner: node.address ?? null }))
+          response.end(JSON.stringify({ ok, runner: node.address ?? null, shards }))
         })
       })
       yield* Effect.acquireRelease(listen(server, options.host ?? "127.0.0.1", options.port), () =>

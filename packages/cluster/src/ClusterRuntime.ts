@@ -14,8 +14,8 @@
  * lets the sharding drain: the runner gives its shards up, the handlers in flight finish (up to
  * `entityTerminationTimeout`), then the agents stop.
  */
-import { RunnerAddress as ClusterRunnerAddress, Sharding, ShardingConfig } from "@effect/cluster"
-import type { SqlClient } from "@effect/sql"
+import { RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { SqlClient } from "@effect/sql"
 import { NodeClusterSocket } from "@effect/platform-node"
 import {
   Agent,
@@ -31,8 +31,9 @@ import {
   TransportError
 } from "@aixfx/core"
 import type { ConfigError } from "effect/ConfigError"
-import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import type { Either } from "effect"
+import { oneAtATime } from "./internal/migrations.js"
 import { AgentEntity, callEntityId, fromWire, mailboxEntityId, registryEntityId, toWire } from "./internal/agentEntity.js"
 
 export interface RunnerAddress {
@@ -62,6 +63,8 @@ export interface NodeInfo {
    * runner's entity) comes back within `timeout`. What an orchestrator's readiness probe asks.
    */
   readonly ready: (timeout?: Duration.DurationInput) => Effect.Effect<boolean>
+  /** How many shards (of the default group) this runner holds now; 0 on a client. */
+  readonly heldShards: Effect.Effect<number>
   readonly sharding: Sharding.Sharding["Type"]
 }
 
@@ -88,12 +91,28 @@ const typedFailures = (agent: string) => <A>(effect: Effect.Effect<A, unknown>):
     return Effect.failCause(cause as Cause.Cause<never>)
   })
 
+const liveClock = Clock.make()
+
+/**
+ * A volatile call whose shard moved while it ran (a runner joined, left or stopped gracefully) is
+ * interrupted there without having completed: it is sent again, to the shard's new owner, a few
+ * times (at-least-once, as after a runner's crash). Waits run on the live clock.
+ */
+const resendWhenMoved = <A>(effect: Effect.Effect<A, AgentError>): Effect.Effect<A, AgentError> =>
+  Effect.withClock(
+    Effect.retry(effect, {
+      while: (error) => error._tag === "TransportError" && error.code === "Interrupted",
+      schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
+    }),
+    liveClock
+  )
+
 const clusterErrorTags = new Set(["MailboxFull", "AlreadyProcessingMessage", "PersistenceError", "EntityNotAssignedToRunner", "RunnerUnavailable", "RunnerNotRegistered", "MalformedMessage", "RpcClientError"])
 const isAgentError = (error: { readonly _tag?: string }): error is AgentError =>
   typeof error._tag === "string" && !clusterErrorTags.has(error._tag)
 
 /** Builds the runtime inside the current scope, over the `Sharding` of `sharding`. */
-const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, unknown>) =>
+const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, unknown, SqlClient.SqlClient>) =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const buckets = options.bucketsPerAgent ?? 64
@@ -106,7 +125,11 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
     const hosting = address === undefined ? undefined : yield* Scope.extend(LocalRuntime.make(hostingOptions), hostingScope)
 
     const shardingScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const sharding = Context.get(yield* Layer.buildWithScope(shardingLayer, shardingScope).pipe(Effect.orDie), Sharding.Sharding)
+    const sql = yield* SqlClient.SqlClient
+    const sharding = Context.get(
+      yield* oneAtATime(sql, Layer.buildWithScope(Layer.provide(shardingLayer, Layer.succeed(SqlClient.SqlClient, sql)), shardingScope)).pipe(Effect.orDie),
+      Sharding.Sharding
+    )
 
     if (hosting !== undefined) {
       yield* sharding
@@ -161,7 +184,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
         const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
         const send = Effect.flatMap(CallContext.get, (context) =>
           client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context) })
-        ).pipe(typedFailures(name))
+        ).pipe(typedFailures(name), resendWhenMoved)
         const bounded = timeout === undefined
           ? send
           : Effect.timeoutFail(send, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
@@ -203,9 +226,15 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
         hosting === undefined ? Effect.map(clusterList, (agents) => agents.some((a) => a.name === name && a.ready)) : hosting.ready(name)
     }
 
+    const shardsPerGroup = options.sharding?.shardsPerGroup ?? 300
     const node: NodeInfo = {
       address,
       sharding,
+      heldShards: Effect.sync(() => {
+        let held = 0
+        for (let id = 1; id <= shardsPerGroup; id++) if (sharding.hasShardId(ShardId.make("default", id))) held++
+        return held
+      }),
       live: Effect.map(sharding.isShutdown, (down) => !down && !stopped),
       ready: (timeout = "2 seconds") =>
         client(registryEntityId).list().pipe(
@@ -238,11 +267,15 @@ export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding, 
 export const layer = (options: Options = {}): Layer.Layer<AgentRuntime.AgentRuntime | Node, never, SqlClient.SqlClient> =>
   Layer.scopedContext(
     Effect.gen(function* () {
-      const sql = yield* Effect.context<SqlClient.SqlClient>()
-      const { service, node } = yield* Effect.withClock(
-        make(options, Layer.provide(shardingLayer(options), Layer.succeedContext(sql))),
-        Clock.make()
-      )
+      const { service, node } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
       return Context.make(AgentRuntime.AgentRuntime, service).pipe(Context.add(Node, node))
     })
   )
+
+/**
+ * An agent that forwards every call to agent `name` of the cluster. Registered on a
+ * DistributedRuntime node, it lets gRPC clients (any language, the published proto) call cluster
+ * agents as before: the node fronts the cluster.
+ */
+export const forwarding = (cluster: AgentRuntime.Service, name: string, description = `cluster agent ${name}`): Agent.Agent =>
+  Agent.make({ name, description, execute: (message) => cluster.call(name, message) })

@@ -67,3 +67,20 @@ export const startRunner = (databaseUrl: string, port?: number): Effect.Effect<R
 
 /** A client-only ClusterRuntime in this process (it hosts nothing, calls the runners). */
 export const clientLayer = (databaseUrl: string): Layer.Layer<AgentRuntime.AgentRuntime | ClusterRuntime.Node> => ClusterRuntime.layer({ sharding }).pipe(Layer.provide(pgLayer(databaseUrl)))
+
+/** Waits (bounded) until the runners hold every shard between them, each some: rebalancing is over. */
+export const settled = (runners: ReadonlyArray<Runner>, within: Duration.DurationInput = "120 seconds") =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + Duration.toMillis(within)
+    let counts: ReadonlyArray<number> = []
+    while (Date.now() < deadline) {
+      counts = yield* Effect.forEach(runners, (runner) =>
+        Effect.promise(() =>
+          fetch(`http://127.0.0.1:${runner.healthPort}/healthz`).then(async (r) => ((await r.json()) as { shards: number }).shards, () => 0)
+        )
+      )
+      if (counts.every((n) => n > 0) && counts.reduce((a, b) => a + b, 0) === shardsPerGroup) return
+      yield* Effect.sleep("250 millis")
+    }
+    return yield* Effect.dieMessage(`shards did not settle over ${runners.length} runners within ${Duration.format(within)}: ${counts.join("/")}`)
+  }).pipe(Effect.withClock(Clock.make()))
