@@ -76,7 +76,8 @@ const transportError = (agent: string, code: string, message: string) =>
 
 /**
  * The cluster's own failures (storage, mailbox full, a runner gone) become `TransportError`s; a
- * call interrupted on its runner (not by its caller) too, so a caller never sees a bare interrupt.
+ * call interrupted on its runner (not by its caller) and a defect across the hop too, so a caller
+ * never sees a bare interrupt or defect.
  */
 const typedFailures = (agent: string) => <A>(effect: Effect.Effect<A, unknown>): Effect.Effect<A, AgentError> =>
   Effect.catchAllCause(effect, (cause): Effect.Effect<A, AgentError> => {
@@ -88,7 +89,10 @@ const typedFailures = (agent: string) => <A>(effect: Effect.Effect<A, unknown>):
     if (Cause.isInterruptedOnly(cause)) {
       return Effect.fail(transportError(agent, "Interrupted", "the call was interrupted on the runner running it (it shut down or gave the shard up)"))
     }
-    return Effect.failCause(cause as Cause.Cause<never>)
+    // A defect across the hop: the cluster client's own (a socket to a runner that went away) or
+    // the remote handler's, both reported with what they were.
+    const defect = Cause.squash(cause) as { readonly _tag?: string; readonly message?: string }
+    return Effect.fail(transportError(agent, defect?._tag ?? "Defect", defect?.message ?? Cause.pretty(cause)))
   })
 
 const liveClock = Clock.make()
