@@ -4,10 +4,10 @@ import { defineConfig } from "vitest/config"
 // Workspace packages resolve to their TypeScript sources, so tests never need a build first.
 const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
 
+export const alias = [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp|cluster)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+
 export default defineConfig({
-  resolve: {
-    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp)$/, replacement: `${packagesDir}$1/src/index.ts` }]
-  },
+  resolve: { alias },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
     exclude: [
@@ -15,6 +15,8 @@ export default defineConfig({
       "**/dist/**",
       "**/build/**",
       "packages/vscode-extension/test/e2e/**",
+      // Needs Postgres and runner processes: its own script (`test:cluster`), not the default suite.
+      "packages/cluster/test/**",
       // Real processes killed and restarted: their own script (`test:durable`), not the default suite.
       ...(process.env["AIXFX_DURABLE_PROCESS_TESTS"] === "1" ? [] : ["packages/durable/test/process/**"])
     ],

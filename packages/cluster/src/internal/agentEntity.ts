@@ -1,0 +1,65 @@
+/**
+ * The one cluster entity every agent is reached through. Its id says which agent (and, for calls,
+ * which of the agent's buckets), so calls spread over the shards and so over the runners; the
+ * runner that owns the shard runs the call with its own registration of the agent.
+ */
+import { Entity } from "@effect/cluster"
+import { Rpc } from "@effect/rpc"
+import { AgentError, AgentNotFound, CallContext, InvalidAgentName, Message, MessageTooLarge, RuntimeStopped, TransportError, Unauthenticated } from "@aixfx/core"
+import { Schema } from "effect"
+
+/** CallContext on the wire: msgpack has no `undefined`, so absent fields travel as null. */
+const WireCallContext = Schema.Struct({
+  runId: Schema.NullOr(Schema.String),
+  workflow: Schema.NullOr(Schema.String),
+  agent: Schema.NullOr(Schema.String),
+  patternPath: Schema.Array(Schema.String)
+})
+
+export const toWire = (ctx: CallContext.CallContext): typeof WireCallContext.Type => ({
+  runId: ctx.runId ?? null,
+  workflow: ctx.workflow ?? null,
+  agent: ctx.agent ?? null,
+  patternPath: ctx.patternPath
+})
+
+export const fromWire = (wire: typeof WireCallContext.Type): CallContext.CallContext => ({
+  runId: wire.runId ?? undefined,
+  workflow: wire.workflow ?? undefined,
+  agent: wire.agent ?? undefined,
+  patternPath: wire.patternPath
+})
+
+const MailboxError = Schema.Union(AgentNotFound, InvalidAgentName, RuntimeStopped, TransportError, Unauthenticated, MessageTooLarge)
+
+const AgentInfo = Schema.Struct({
+  name: Schema.String,
+  role: Schema.String,
+  description: Schema.String,
+  ready: Schema.Boolean,
+  location: Schema.String
+})
+
+export const AgentEntity = Entity.make("aixfx-agent", [
+  Rpc.make("call", {
+    payload: { agent: Schema.String, message: Message.Message, context: WireCallContext },
+    success: Message.Message,
+    error: AgentError
+  }),
+  Rpc.make("send", { payload: { agent: Schema.String, message: Message.Message }, error: MailboxError }),
+  Rpc.make("receive", { payload: { agent: Schema.String }, success: Message.Message, error: MailboxError }),
+  Rpc.make("list", { success: Schema.Array(AgentInfo) })
+])
+
+/** Spreads one agent's calls over `buckets` entities (so over shards and runners) by the message id. */
+export const callEntityId = (agent: string, messageId: string, buckets: number): string => {
+  let hash = 0
+  for (let i = 0; i < messageId.length; i++) hash = (Math.imul(hash, 31) + messageId.charCodeAt(i)) | 0
+  return `${agent}/${Math.abs(hash) % buckets}`
+}
+
+/** An agent's mailbox is one entity, so every sender and receiver meets the same queue. */
+export const mailboxEntityId = (agent: string): string => `${agent}/mailbox`
+
+/** Where `list` is asked from a client-only process: any one runner, all runners host the same agents. */
+export const registryEntityId = "registry"
