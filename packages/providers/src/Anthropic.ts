@@ -16,7 +16,7 @@ import type {
   StopReason
 } from "@anthropic-ai/sdk/resources/messages/messages"
 import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
-import { type CallSettings, finishPart, layerFromEnv, request, requestIdField, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { type CallSettings, finishPart, layerFromEnv, request, idFields, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export const DEFAULT_MODEL = "claude-haiku-4-5"
@@ -177,7 +177,7 @@ export const make = (options: Options): LanguageModel.Service => {
           provider,
           model: data.model,
           usage: toUsage(data.usage),
-          ...requestIdField(request_id)
+          ...idFields(request_id, data.id)
         }
       })
     )
@@ -191,15 +191,17 @@ export const make = (options: Options): LanguageModel.Service => {
         ({ data }) => {
           const structured = r.responseSchema !== undefined
           let model = r.model
+          let responseId: string | undefined
           let text = ""
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<RawUsage> = Option.none()
           const blocks = new Map<number, { id: string; name: string; json: string }>()
-          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text)
+          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text, responseId)
           const onEvent = (event: RawMessageStreamEvent): ReadonlyArray<LanguageModel.StreamPart> => {
             switch (event.type) {
               case "message_start":
                 model = event.message.model
+                responseId = event.message.id
                 usage = Option.some(event.message.usage)
                 return []
               case "content_block_start":

@@ -217,17 +217,21 @@ export const finishPart = (
   finishReason: LanguageModel.FinishReason,
   usage: Option.Option<Usage.Usage>,
   request: LanguageModel.GenerateRequest,
-  text: string
+  text: string,
+  responseId?: string
 ): LanguageModel.StreamPart => ({
   _tag: "Finish",
   finishReason,
   provider,
   model,
+  ...(responseId === undefined || responseId === "" ? {} : { responseId }),
   usage: Option.getOrElse(usage, () =>
     Usage.make({ inputTokens: Tokenizer.countMessageTokens(request.messages), outputTokens: Tokenizer.countTokens(text) })
   )
 })
 
-/** The `requestId` field of a response, when the provider sent one. */
-export const requestIdField = (id: string | null | undefined): { readonly requestId?: string } =>
-  id === null || id === undefined ? {} : { requestId: id }
+/** The `requestId` and `responseId` fields of a response, when the provider sent them. */
+export const idFields = (requestId: string | null | undefined, responseId: string | null | undefined): { readonly requestId?: string; readonly responseId?: string } => ({
+  ...(requestId === null || requestId === undefined ? {} : { requestId }),
+  ...(responseId === null || responseId === undefined || responseId === "" ? {} : { responseId })
+})
