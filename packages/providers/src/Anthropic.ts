@@ -6,7 +6,7 @@
  * Usage follows the pricing table's convention: `inputTokens` is every prompt token, so Anthropic's
  * `input_tokens` plus its cache read and cache write tokens.
  */
-import { LanguageModel, type LlmError, Usage } from "@aixfx/core"
+import { LanguageModel, type LlmError, Tokenizer, Usage } from "@aixfx/core"
 import Anthropic from "@anthropic-ai/sdk"
 import type {
   ContentBlock,
@@ -196,7 +196,19 @@ export const make = (options: Options): LanguageModel.Service => {
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<RawUsage> = Option.none()
           const blocks = new Map<number, { id: string; name: string; json: string }>()
+          let outputCounted = false
           const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text, responseId)
+          /**
+           * Cut before `message_delta`: message_start's output count is a placeholder (1), so the
+           * output that arrived is counted with the tokenizer.
+           */
+          const cut = () => {
+            if (!outputCounted) {
+              const arrived = Tokenizer.countTokens(text + [...blocks.values()].map((b) => b.json).join(""))
+              usage = Option.map(usage, (u) => ({ ...u, output_tokens: Math.max(u.output_tokens ?? 0, arrived) }))
+            }
+            return finish("error")
+          }
           const onEvent = (event: RawMessageStreamEvent): ReadonlyArray<LanguageModel.StreamPart> => {
             switch (event.type) {
               case "message_start":
@@ -231,6 +243,7 @@ export const make = (options: Options): LanguageModel.Service => {
               }
               case "message_delta": {
                 reason = finishReason(event.delta.stop_reason)
+                outputCounted = true
                 // The delta's counts are cumulative; keep the start's input counts where it has none.
                 const previous = Option.getOrElse(usage, (): RawUsage => ({}))
                 usage = Option.some({
@@ -253,7 +266,7 @@ export const make = (options: Options): LanguageModel.Service => {
             {
               onItem: onEvent,
               end: () => [finish(structured && reason === "tool_calls" ? "stop" : reason)],
-              partial: () => finish("error")
+              partial: cut
             }
           )
         }
