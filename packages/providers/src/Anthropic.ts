@@ -34,6 +34,18 @@ export interface Options {
   /** Per attempt (default 60 s); for streams, also the longest wait between two events. */
   readonly timeout?: Duration.DurationInput
   readonly retry?: RetryOptions
+  /**
+   * Prompt caching: marks the system prompt and/or the tools as a cacheable prefix
+   * (`cache_control`), so repeated calls read it at the cache-read rate after one write. `ttl`
+   * "1h" writes cost more than the default "5m" (both priced by the table). Off by default.
+   */
+  readonly cache?: CacheOptions
+}
+
+export interface CacheOptions {
+  readonly system?: boolean
+  readonly tools?: boolean
+  readonly ttl?: "5m" | "1h"
 }
 
 type Request = LanguageModel.GenerateRequest & { readonly model: string }
@@ -72,20 +84,24 @@ const parseArguments = (text: string): unknown => {
   }
 }
 
-const toParams = (r: Request, defaultMaxTokens: number): MessageCreateParamsBase => {
+const toParams = (r: Request, defaultMaxTokens: number, cache: CacheOptions = {}): MessageCreateParamsBase => {
   const system = r.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n")
-  const tools = [
+  const cacheControl = { cache_control: { type: "ephemeral" as const, ...(cache.ttl === "1h" ? { ttl: "1h" as const } : {}) } }
+  // A breakpoint on the last tool caches every tool before it; tools come before the system prompt.
+  const withBreakpoint = <A extends object>(items: ReadonlyArray<A>): ReadonlyArray<A> =>
+    cache.tools === true && items.length > 0 ? [...items.slice(0, -1), { ...items.at(-1)!, ...cacheControl }] : items
+  const tools = withBreakpoint([
     ...(r.tools ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: toolParameters(t.parameters) })),
     ...(r.responseSchema === undefined
       ? []
       : [{ name: RESPONSE_TOOL, description: "Give the answer in the required shape.", input_schema: toolParameters(r.responseSchema) }])
-  ]
+  ])
   const choice = r.responseSchema !== undefined ? { type: "tool" as const, name: RESPONSE_TOOL } : r.toolChoice
   return {
     model: r.model,
     max_tokens: r.maxTokens ?? defaultMaxTokens,
     messages: toMessages(r.messages),
-    ...(system.length === 0 ? {} : { system }),
+    ...(system.length === 0 ? {} : { system: cache.system === true ? [{ type: "text" as const, text: system, ...cacheControl }] : system }),
     ...(r.temperature === undefined ? {} : { temperature: r.temperature }),
     ...(r.stop === undefined ? {} : { stop_sequences: [...r.stop] }),
     ...(tools.length === 0 ? {} : { tools: tools as MessageCreateParamsBase["tools"] & {} }),
@@ -121,6 +137,7 @@ interface RawUsage {
   readonly output_tokens?: number | null
   readonly cache_read_input_tokens?: number | null
   readonly cache_creation_input_tokens?: number | null
+  readonly cache_creation?: { readonly ephemeral_1h_input_tokens?: number | null } | null
 }
 
 const toUsage = (u: RawUsage): Usage.Usage => {
@@ -130,7 +147,8 @@ const toUsage = (u: RawUsage): Usage.Usage => {
     inputTokens: (u.input_tokens ?? 0) + cached + written,
     outputTokens: u.output_tokens ?? 0,
     cachedInputTokens: cached,
-    cacheWriteTokens: written
+    cacheWriteTokens: written,
+    cacheWrite1hTokens: u.cache_creation?.ephemeral_1h_input_tokens ?? 0
   })
 }
 
@@ -164,7 +182,7 @@ export const make = (options: Options): LanguageModel.Service => {
   const generate = (r: Request): Effect.Effect<LanguageModel.GenerateResponse, LlmError> =>
     Effect.scoped(
       request(settings, errorsFor(r.model), r.model, (signal) =>
-        client.messages.create({ ...toParams(r, maxTokens), stream: false }, { signal }).withResponse()
+        client.messages.create({ ...toParams(r, maxTokens, options.cache), stream: false }, { signal }).withResponse()
       )
     ).pipe(
       Effect.map(({ data, request_id }): LanguageModel.GenerateResponse => {
@@ -186,7 +204,7 @@ export const make = (options: Options): LanguageModel.Service => {
     Stream.unwrapScoped(
       Effect.map(
         request(settings, errorsFor(r.model), r.model, (signal) =>
-          client.messages.create({ ...toParams(r, maxTokens), stream: true }, { signal }).withResponse()
+          client.messages.create({ ...toParams(r, maxTokens, options.cache), stream: true }, { signal }).withResponse()
         ),
         ({ data }) => {
           const structured = r.responseSchema !== undefined
@@ -250,7 +268,8 @@ export const make = (options: Options): LanguageModel.Service => {
                   input_tokens: event.usage.input_tokens ?? previous.input_tokens ?? null,
                   output_tokens: event.usage.output_tokens,
                   cache_read_input_tokens: event.usage.cache_read_input_tokens ?? previous.cache_read_input_tokens ?? null,
-                  cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? previous.cache_creation_input_tokens ?? null
+                  cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? previous.cache_creation_input_tokens ?? null,
+                  cache_creation: previous.cache_creation ?? null
                 })
                 return []
               }

@@ -108,6 +108,35 @@ describe("Anthropic (real SDK against a wire-compatible fake server)", () => {
       assert.deepStrictEqual(server.requests[0]!.body.tool_choice, { type: "tool", name: Anthropic.RESPONSE_TOOL })
     }).pipe(Effect.provide(ledgerAndPricing)))
 
+  it.scoped("prompt caching by option: cache_control on the system prompt and the last tool; 1-hour writes and reads priced at their rates", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const written = FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }], usage: { input: 10, output: 5, cacheWrite: 1000 } })
+      server.reply(
+        { json: { ...written, usage: { ...written.usage, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1000 } } } },
+        { json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }], usage: { input: 10, output: 5, cacheRead: 1000 } }) }
+      )
+      const weather = { name: "weather", description: "Weather of a city", parameters: Schema.Struct({ city: Schema.String }) }
+      const time = { name: "time", description: "Time in a city", parameters: Schema.Struct({ city: Schema.String }) }
+      const request = { messages: [{ role: "system" as const, content: "You are a long, stable prompt." }, { role: "user" as const, content: "hi" }], tools: [weather, time] }
+      const model = withModel(server, { model: "claude-sonnet-4-5", cache: { system: true, tools: true, ttl: "1h" } })
+      yield* LanguageModel.generate(request).pipe(model)
+      yield* LanguageModel.generate(request).pipe(model)
+      const body = server.requests[0]!.body
+      assert.deepStrictEqual(body.system, [{ type: "text", text: "You are a long, stable prompt.", cache_control: { type: "ephemeral", ttl: "1h" } }])
+      assert.isUndefined(body.tools[0].cache_control)
+      assert.deepStrictEqual(body.tools[1].cache_control, { type: "ephemeral", ttl: "1h" })
+      const [write, read] = yield* CostLedger.entries
+      assert.deepInclude(write!.usage, { inputTokens: 1010, cacheWriteTokens: 1000, cacheWrite1hTokens: 1000 })
+      assert.closeTo(write!.costUsd!, (10 * 3 + 1000 * 6 + 5 * 15) / 1e6, 1e-15)
+      assert.closeTo(read!.costUsd!, (10 * 3 + 1000 * 0.3 + 5 * 15) / 1e6, 1e-15)
+      // Without the option, nothing is marked.
+      server.reply({ json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }] }) })
+      yield* LanguageModel.generate(request).pipe(withModel(server))
+      assert.strictEqual(server.requests[2]!.body.system, "You are a long, stable prompt.")
+      assert.notProperty(server.requests[2]!.body.tools[1], "cache_control")
+    }).pipe(Effect.provide(ledgerAndPricing)))
+
   it.scoped("streams text deltas from SSE events, ending with the usage of message_start + message_delta", () =>
     Effect.gen(function* () {
       const server = yield* FakeServer.make
