@@ -23,6 +23,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Clears the machine's provider keys, model and telemetry settings in every test process.
+    setupFiles: ["./vitest.setup.ts"],
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "build/vitest-results.json" }]]
   }

@@ -159,13 +159,14 @@ const llmFields = {
   provider: Schema.String,
   model: Schema.optional(Schema.String),
   status: Schema.optional(Schema.Number),
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /** How long the provider asked to wait before a retry (`retry-after-ms` / `retry-after`). */
+  retryAfterMs: Schema.optional(Schema.Number),
+  /** The provider's own verdict on retrying (`x-should-retry`), which wins over the error's kind. */
+  shouldRetry: Schema.optional(Schema.Boolean)
 }
 
-export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
-  ...llmFields,
-  retryAfterMs: Schema.optional(Schema.Number)
-}) {}
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", llmFields) {}
 export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>()("AuthenticationFailed", llmFields) {}
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", llmFields) {}
 export class ContextLengthExceeded extends Schema.TaggedError<ContextLengthExceeded>()("ContextLengthExceeded", llmFields) {}
@@ -204,9 +205,9 @@ export const LlmError = Schema.Union(
 )
 export type LlmError = typeof LlmError.Type
 
-/** True for the failures worth retrying: rate limits, unavailability, timeouts, network. */
+/** True for the failures worth retrying: rate limits, unavailability, timeouts, network; the provider's `x-should-retry` wins. */
 export const isRetryableLlmError = (error: LlmError): boolean =>
-  error._tag === "RateLimited" || error._tag === "ProviderUnavailable" || error._tag === "LlmTimeout" ||
+  "shouldRetry" in error && error.shouldRetry !== undefined ? error.shouldRetry : error._tag === "RateLimited" || error._tag === "ProviderUnavailable" || error._tag === "LlmTimeout" ||
   error._tag === "NetworkError"
 
 // ---- patterns ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * Records every model call's usage and cost, attributed to its run, agent and pattern path, and
  * rolls them up: totals by run, agent and model, and a tree following nested patterns.
  */
-import { Clock, Context, Effect, Layer, Option, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import * as CallContext from "./CallContext.js"
 import * as Pricing from "./Pricing.js"
 import * as Usage from "./Usage.js"
@@ -50,13 +50,59 @@ export interface Service {
 
 export class CostLedger extends Context.Tag("@aixfx/core/CostLedger")<CostLedger, Service>() {}
 
-export const make: Effect.Effect<Service> = Effect.map(Ref.make<ReadonlyArray<Entry>>([]), (ref) => ({
-  record: (entry) => Ref.update(ref, (all) => [...all, entry]),
-  entries: Ref.get(ref),
-  clear: Ref.set(ref, [])
-}))
+export interface Options {
+  /**
+   * The most entries kept (default 100,000). Past it, the runs least recently active are dropped
+   * whole (calls outside any run count as one run), so every run the ledger still holds is complete
+   * and its report exact. A service that must keep everything persists its entries (a store of its own).
+   */
+  readonly maxEntries?: number
+}
+
+const DEFAULT_MAX_ENTRIES = 100_000
+
+/** An in-memory ledger: recording is O(1) (amortised over evictions), memory bounded by `maxEntries`. */
+export const makeWith = (options: Options = {}): Effect.Effect<Service> =>
+  Effect.sync(() => {
+    const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+    let all: Array<Entry> = []
+    // Entries per run, in order of last activity (a Map keeps insertion order; a record re-inserts).
+    const perRun = new Map<string | undefined, number>()
+    const evict = () => {
+      // Down to 90% of the bound, so evictions (one pass over the array) are rare.
+      let excess = all.length - Math.floor(maxEntries * 0.9)
+      const dropped = new Set<string | undefined>()
+      for (const [run, count] of perRun) {
+        if (excess <= 0 || dropped.size === perRun.size - 1) break
+        dropped.add(run)
+        excess -= count
+      }
+      for (const run of dropped) perRun.delete(run)
+      all = all.filter((e) => !dropped.has(e.runId))
+    }
+    return {
+      record: (entry) =>
+        Effect.sync(() => {
+          all.push(entry)
+          const count = perRun.get(entry.runId) ?? 0
+          perRun.delete(entry.runId)
+          perRun.set(entry.runId, count + 1)
+          if (all.length > maxEntries) evict()
+        }),
+      entries: Effect.sync(() => all.slice()),
+      clear: Effect.sync(() => {
+        all = []
+        perRun.clear()
+      })
+    }
+  })
+
+export const make: Effect.Effect<Service> = makeWith()
 
 export const layer: Layer.Layer<CostLedger> = Layer.effect(CostLedger, make)
+
+/** An in-memory ledger with options (e.g. its bound). */
+export const layerWith = (options: Options): Layer.Layer<CostLedger> => Layer.effect(CostLedger, makeWith(options))
 
 /** Records into the ledger when one is provided; does nothing otherwise. */
 export const recordIfPresent = (entry: Entry): Effect.Effect<void> =>

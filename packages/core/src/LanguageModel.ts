@@ -8,6 +8,7 @@ import { type LlmError, MalformedOutput } from "./AgentError.js"
 import type * as CallContext from "./CallContext.js"
 import * as CostLedger from "./CostLedger.js"
 import { type ContentCaptureOptions, currentContentCapture, inputMessages, outputMessages } from "./internal/telemetryContent.js"
+import { setStringArrayAttribute } from "./internal/otelSpan.js"
 import { recordModelCall } from "./internal/telemetryMetrics.js"
 import * as Traced from "./Traced.js"
 import * as Usage from "./Usage.js"
@@ -54,6 +55,8 @@ export interface GenerateResponse {
   readonly model: string
   readonly usage: Usage.Usage
   readonly requestId?: string
+  /** The provider's id of the completion (`chatcmpl-…`, `msg_…`): `gen_ai.response.id`. */
+  readonly responseId?: string
 }
 
 export type StreamPart =
@@ -65,6 +68,7 @@ export type StreamPart =
     readonly provider: string
     readonly model: string
     readonly usage: Usage.Usage
+    readonly responseId?: string
   }
 
 export interface Service {
@@ -110,6 +114,7 @@ interface Outcome {
   readonly model: string
   readonly usage: Usage.Usage
   readonly finishReason?: FinishReason
+  readonly responseId?: string
   readonly error?: string
   /** What the model answered (recorded only when content capture is on). */
   readonly text?: string
@@ -131,7 +136,12 @@ const settle = (provider: string, requestModel: string, outcome: Outcome, starte
       Effect.zipRight(
         // Span attributes only when a tracer records them: building them (JSON included) is not free.
         Effect.withFiberRuntime((fiber) =>
-          Traced.isTracing(fiber) ? Effect.annotateCurrentSpan(outcomeAttributes(outcome, ctx, costUsd, fiber.getFiberRef(currentContentCapture))) : Effect.void
+          Traced.isTracing(fiber)
+            ? Effect.zipRight(
+              Effect.annotateCurrentSpan(outcomeAttributes(outcome, ctx, costUsd, fiber.getFiberRef(currentContentCapture))),
+              outcome.finishReason === undefined ? Effect.void : setStringArrayAttribute("gen_ai.response.finish_reasons", [outcome.finishReason])
+            )
+            : Effect.void
         ),
         recordModelCall({
           provider,
@@ -152,17 +162,22 @@ const outcomeAttributes = (outcome: Outcome, ctx: CallContext.CallContext, costU
   const u = outcome.usage
   return {
     "gen_ai.response.model": outcome.model,
+    ...(outcome.responseId === undefined ? {} : { "gen_ai.response.id": outcome.responseId }),
+    // The names of the installed semantic conventions (@opentelemetry/semantic-conventions 1.45).
     "gen_ai.usage.input_tokens": u.inputTokens,
     "gen_ai.usage.output_tokens": u.outputTokens,
-    "gen_ai.usage.cached_input_tokens": u.cachedInputTokens,
-    "gen_ai.usage.reasoning_tokens": u.reasoningTokens,
+    "gen_ai.usage.cache_read.input_tokens": u.cachedInputTokens,
+    "gen_ai.usage.cache_creation.input_tokens": u.cacheWriteTokens,
+    "gen_ai.usage.reasoning.output_tokens": u.reasoningTokens,
+    "langfuse.observation.type": "generation",
+    // Langfuse adds the details up: each prompt token counted once (the uncached rest as `input`).
     "langfuse.observation.usage_details": JSON.stringify({
-      input: u.inputTokens,
+      input: Math.max(0, u.inputTokens - u.cachedInputTokens - u.cacheWriteTokens),
       output: u.outputTokens,
       total: u.inputTokens + u.outputTokens,
-      ...(u.cachedInputTokens > 0 ? { input_cached_tokens: u.cachedInputTokens } : {})
+      ...(u.cachedInputTokens > 0 ? { input_cached_tokens: u.cachedInputTokens } : {}),
+      ...(u.cacheWriteTokens > 0 ? { input_cache_creation: u.cacheWriteTokens } : {})
     }),
-    ...(outcome.finishReason === undefined ? {} : { "gen_ai.response.finish_reasons": [outcome.finishReason] }),
     ...(costUsd === null
       ? { "aixfx.cost.unknown": true }
       : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
@@ -190,7 +205,14 @@ export const make = (impl: Implementation): Service => {
           Stream.fromIterable<StreamPart>([
             ...(r.text.length > 0 ? [{ _tag: "TextDelta", text: r.text } as const] : []),
             ...r.toolCalls.map((toolCall) => ({ _tag: "ToolCall", toolCall }) as const),
-            { _tag: "Finish", finishReason: r.finishReason, provider: r.provider, model: r.model, usage: r.usage }
+            {
+              _tag: "Finish",
+              finishReason: r.finishReason,
+              provider: r.provider,
+              model: r.model,
+              usage: r.usage,
+              ...(r.responseId === undefined ? {} : { responseId: r.responseId })
+            }
           ])
         )
       ))

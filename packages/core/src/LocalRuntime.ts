@@ -23,6 +23,7 @@ import {
 } from "./AgentError.js"
 import { AgentRuntime, type CallOptions, type RegisterError, type Service } from "./AgentRuntime.js"
 import * as CallContext from "./CallContext.js"
+import * as BudgetStore from "./BudgetStore.js"
 import * as CostLedger from "./CostLedger.js"
 import * as FanOut from "./FanOut.js"
 import { contextOf, mergeContexts, provideOn } from "./internal/effectInternals.js"
@@ -60,10 +61,10 @@ interface Entry {
  * Services that belong to the run rather than to the agent: a call takes them from its caller
  * even when the agent was registered with its own, so the caller's ledger (and so its RunReport
  * and the budgets reading it) sees every model call of its run. The agent's registration provides
- * them only to callers without one. Everything else (the model, its pricing, tools) is the
+ * them only to callers without one. The budget store likewise: a run's budget counts every agent's calls. Everything else (the model, its pricing, tools) is the
  * agent's; the call context and the parent span are always the caller's.
  */
-const runServices: ReadonlySet<string> = new Set([CostLedger.CostLedger.key])
+const runServices: ReadonlySet<string> = new Set([CostLedger.CostLedger.key, BudgetStore.BudgetStore.key])
 
 /**
  * A caller's context as agent `name` runs with it: the agent's registration context (its

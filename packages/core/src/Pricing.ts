@@ -9,6 +9,8 @@ import type { Usage } from "./Usage.js"
 export interface Service {
   /** Cost in USD, or `null` when the model's price is unknown. */
   readonly price: (provider: string, model: string, usage: Usage) => number | null
+  /** The date of the prices, for reports. */
+  readonly asOf?: string
 }
 
 export class Pricing extends Context.Tag("@aixfx/core/Pricing")<Pricing, Service>() {}

@@ -109,8 +109,9 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
       draft.usage = Usage.make({
         inputTokens: numberAttribute(span, "gen_ai.usage.input_tokens"),
         outputTokens: numberAttribute(span, "gen_ai.usage.output_tokens"),
-        cachedInputTokens: numberAttribute(span, "gen_ai.usage.cached_input_tokens"),
-        reasoningTokens: numberAttribute(span, "gen_ai.usage.reasoning_tokens")
+        cachedInputTokens: numberAttribute(span, "gen_ai.usage.cache_read.input_tokens"),
+        cacheWriteTokens: numberAttribute(span, "gen_ai.usage.cache_creation.input_tokens"),
+        reasoningTokens: numberAttribute(span, "gen_ai.usage.reasoning.output_tokens")
       })
       draft.costUsd = numberAttribute(span, "gen_ai.usage.cost")
       draft.unpricedCalls = span.attributes["aixfx.cost.unknown"] === true ? 1 : 0

@@ -10,6 +10,8 @@ export class Usage extends Schema.Class<Usage>("@aixfx/core/Usage")({
   cachedInputTokens: Schema.Number,
   /** Input tokens written to the prompt cache (Anthropic bills these at a premium). */
   cacheWriteTokens: Schema.Number,
+  /** Of `cacheWriteTokens`, those written with the 1-hour lifetime (billed higher than 5-minute writes). */
+  cacheWrite1hTokens: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   /** Output tokens spent on hidden reasoning (already included in outputTokens). */
   reasoningTokens: Schema.Number
 }) {
@@ -18,7 +20,7 @@ export class Usage extends Schema.Class<Usage>("@aixfx/core/Usage")({
   }
 }
 
-export const empty = new Usage({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 })
+export const empty = new Usage({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0 })
 
 export const make = (fields: Partial<Usage.Fields>): Usage => new Usage({ ...empty, ...fields })
 
@@ -32,6 +34,7 @@ export const add = (a: Usage, b: Usage): Usage =>
     outputTokens: a.outputTokens + b.outputTokens,
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
     cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    cacheWrite1hTokens: a.cacheWrite1hTokens + b.cacheWrite1hTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens
   })
 
@@ -41,6 +44,7 @@ export declare namespace Usage {
     readonly outputTokens: number
     readonly cachedInputTokens: number
     readonly cacheWriteTokens: number
+    readonly cacheWrite1hTokens: number
     readonly reasoningTokens: number
   }
 }

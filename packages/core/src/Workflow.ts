@@ -40,6 +40,8 @@ export const run =
         attributes: {
           "gen_ai.operation.name": "invoke_workflow",
           "aixfx.workflow.name": name,
+          // Langfuse names the trace after its root span's attribute, not the span.
+          "langfuse.trace.name": name,
           "aixfx.run.id": runId
         }
       }),

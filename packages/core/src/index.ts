@@ -4,6 +4,7 @@
 export * as Agent from "./Agent.js"
 export * from "./AgentError.js"
 export * as AgentRuntime from "./AgentRuntime.js"
+export * as BudgetStore from "./BudgetStore.js"
 export * as CallContext from "./CallContext.js"
 export * as CostLedger from "./CostLedger.js"
 export * as DistributedRuntime from "./DistributedRuntime.js"

@@ -3,6 +3,13 @@ import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { LanguageModel, Telemetry, Usage } from "@aixfx/core"
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import {
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+} from "@opentelemetry/semantic-conventions/incubating"
 import { ConfigProvider, Effect, Redacted, Stream } from "effect"
 import { type Collector, type ExportedSpan, startCollector } from "./fixtures/telemetryCollector.js"
 import { run } from "./fixtures/telemetryRun.js"
@@ -62,7 +69,16 @@ const assertRunTree = (spans: ReadonlyArray<SpanLike>) => {
   assert.strictEqual(answer!.attributes["gen_ai.request.model"], "acme-1")
   assert.strictEqual(answer!.attributes["gen_ai.usage.output_tokens"], 8)
   assert.closeTo(answer!.attributes["gen_ai.usage.cost"] as number, 120e-6 + 16e-6, 1e-12)
-  assert.deepStrictEqual(JSON.parse(answer!.attributes["langfuse.observation.usage_details"] as string), { input: 120, output: 8, total: 128 })
+  // Langfuse adds the details up: the 100 cached prompt tokens are not counted again in `input`.
+  assert.deepStrictEqual(JSON.parse(answer!.attributes["langfuse.observation.usage_details"] as string), { input: 20, input_cached_tokens: 100, output: 8, total: 128 })
+  assert.strictEqual(answer!.attributes["langfuse.observation.type"], "generation")
+  assert.strictEqual(byName("workflow orders").attributes["langfuse.trace.name"], "orders")
+  // The GenAI semantic conventions of the installed version, to the letter.
+  assert.deepStrictEqual(answer!.attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS], ["stop"], "a string array, not its JSON")
+  assert.strictEqual(answer!.attributes[ATTR_GEN_AI_RESPONSE_ID], "resp-2")
+  assert.strictEqual(answer!.attributes[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS], 100)
+  assert.strictEqual(answer!.attributes[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS], 0)
+  assert.strictEqual(answer!.attributes[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS], 0)
 }
 
 /** No attribute of any span mentions `text`. */

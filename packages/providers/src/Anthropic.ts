@@ -6,7 +6,7 @@
  * Usage follows the pricing table's convention: `inputTokens` is every prompt token, so Anthropic's
  * `input_tokens` plus its cache read and cache write tokens.
  */
-import { LanguageModel, type LlmError, Usage } from "@aixfx/core"
+import { LanguageModel, type LlmError, Tokenizer, Usage } from "@aixfx/core"
 import Anthropic from "@anthropic-ai/sdk"
 import type {
   ContentBlock,
@@ -16,7 +16,7 @@ import type {
   StopReason
 } from "@anthropic-ai/sdk/resources/messages/messages"
 import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
-import { type CallSettings, finishPart, layerFromEnv, request, requestIdField, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { type CallSettings, finishPart, layerFromEnv, request, idFields, retrySchedule, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export const DEFAULT_MODEL = "claude-haiku-4-5"
@@ -34,6 +34,18 @@ export interface Options {
   /** Per attempt (default 60 s); for streams, also the longest wait between two events. */
   readonly timeout?: Duration.DurationInput
   readonly retry?: RetryOptions
+  /**
+   * Prompt caching: marks the system prompt and/or the tools as a cacheable prefix
+   * (`cache_control`), so repeated calls read it at the cache-read rate after one write. `ttl`
+   * "1h" writes cost more than the default "5m" (both priced by the table). Off by default.
+   */
+  readonly cache?: CacheOptions
+}
+
+export interface CacheOptions {
+  readonly system?: boolean
+  readonly tools?: boolean
+  readonly ttl?: "5m" | "1h"
 }
 
 type Request = LanguageModel.GenerateRequest & { readonly model: string }
@@ -72,20 +84,24 @@ const parseArguments = (text: string): unknown => {
   }
 }
 
-const toParams = (r: Request, defaultMaxTokens: number): MessageCreateParamsBase => {
+const toParams = (r: Request, defaultMaxTokens: number, cache: CacheOptions = {}): MessageCreateParamsBase => {
   const system = r.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n")
-  const tools = [
+  const cacheControl = { cache_control: { type: "ephemeral" as const, ...(cache.ttl === "1h" ? { ttl: "1h" as const } : {}) } }
+  // A breakpoint on the last tool caches every tool before it; tools come before the system prompt.
+  const withBreakpoint = <A extends object>(items: ReadonlyArray<A>): ReadonlyArray<A> =>
+    cache.tools === true && items.length > 0 ? [...items.slice(0, -1), { ...items.at(-1)!, ...cacheControl }] : items
+  const tools = withBreakpoint([
     ...(r.tools ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: toolParameters(t.parameters) })),
     ...(r.responseSchema === undefined
       ? []
       : [{ name: RESPONSE_TOOL, description: "Give the answer in the required shape.", input_schema: toolParameters(r.responseSchema) }])
-  ]
+  ])
   const choice = r.responseSchema !== undefined ? { type: "tool" as const, name: RESPONSE_TOOL } : r.toolChoice
   return {
     model: r.model,
     max_tokens: r.maxTokens ?? defaultMaxTokens,
     messages: toMessages(r.messages),
-    ...(system.length === 0 ? {} : { system }),
+    ...(system.length === 0 ? {} : { system: cache.system === true ? [{ type: "text" as const, text: system, ...cacheControl }] : system }),
     ...(r.temperature === undefined ? {} : { temperature: r.temperature }),
     ...(r.stop === undefined ? {} : { stop_sequences: [...r.stop] }),
     ...(tools.length === 0 ? {} : { tools: tools as MessageCreateParamsBase["tools"] & {} }),
@@ -121,6 +137,7 @@ interface RawUsage {
   readonly output_tokens?: number | null
   readonly cache_read_input_tokens?: number | null
   readonly cache_creation_input_tokens?: number | null
+  readonly cache_creation?: { readonly ephemeral_1h_input_tokens?: number | null } | null
 }
 
 const toUsage = (u: RawUsage): Usage.Usage => {
@@ -130,7 +147,8 @@ const toUsage = (u: RawUsage): Usage.Usage => {
     inputTokens: (u.input_tokens ?? 0) + cached + written,
     outputTokens: u.output_tokens ?? 0,
     cachedInputTokens: cached,
-    cacheWriteTokens: written
+    cacheWriteTokens: written,
+    cacheWrite1hTokens: u.cache_creation?.ephemeral_1h_input_tokens ?? 0
   })
 }
 
@@ -164,7 +182,7 @@ export const make = (options: Options): LanguageModel.Service => {
   const generate = (r: Request): Effect.Effect<LanguageModel.GenerateResponse, LlmError> =>
     Effect.scoped(
       request(settings, errorsFor(r.model), r.model, (signal) =>
-        client.messages.create({ ...toParams(r, maxTokens), stream: false }, { signal }).withResponse()
+        client.messages.create({ ...toParams(r, maxTokens, options.cache), stream: false }, { signal }).withResponse()
       )
     ).pipe(
       Effect.map(({ data, request_id }): LanguageModel.GenerateResponse => {
@@ -177,7 +195,7 @@ export const make = (options: Options): LanguageModel.Service => {
           provider,
           model: data.model,
           usage: toUsage(data.usage),
-          ...requestIdField(request_id)
+          ...idFields(request_id, data.id)
         }
       })
     )
@@ -186,20 +204,34 @@ export const make = (options: Options): LanguageModel.Service => {
     Stream.unwrapScoped(
       Effect.map(
         request(settings, errorsFor(r.model), r.model, (signal) =>
-          client.messages.create({ ...toParams(r, maxTokens), stream: true }, { signal }).withResponse()
+          client.messages.create({ ...toParams(r, maxTokens, options.cache), stream: true }, { signal }).withResponse()
         ),
         ({ data }) => {
           const structured = r.responseSchema !== undefined
           let model = r.model
+          let responseId: string | undefined
           let text = ""
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<RawUsage> = Option.none()
           const blocks = new Map<number, { id: string; name: string; json: string }>()
-          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text)
+          let outputCounted = false
+          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, Option.map(usage, toUsage), r, text, responseId)
+          /**
+           * Cut before `message_delta`: message_start's output count is a placeholder (1), so the
+           * output that arrived is counted with the tokenizer.
+           */
+          const cut = () => {
+            if (!outputCounted) {
+              const arrived = Tokenizer.countTokens(text + [...blocks.values()].map((b) => b.json).join(""))
+              usage = Option.map(usage, (u) => ({ ...u, output_tokens: Math.max(u.output_tokens ?? 0, arrived) }))
+            }
+            return finish("error")
+          }
           const onEvent = (event: RawMessageStreamEvent): ReadonlyArray<LanguageModel.StreamPart> => {
             switch (event.type) {
               case "message_start":
                 model = event.message.model
+                responseId = event.message.id
                 usage = Option.some(event.message.usage)
                 return []
               case "content_block_start":
@@ -229,13 +261,15 @@ export const make = (options: Options): LanguageModel.Service => {
               }
               case "message_delta": {
                 reason = finishReason(event.delta.stop_reason)
+                outputCounted = true
                 // The delta's counts are cumulative; keep the start's input counts where it has none.
                 const previous = Option.getOrElse(usage, (): RawUsage => ({}))
                 usage = Option.some({
                   input_tokens: event.usage.input_tokens ?? previous.input_tokens ?? null,
                   output_tokens: event.usage.output_tokens,
                   cache_read_input_tokens: event.usage.cache_read_input_tokens ?? previous.cache_read_input_tokens ?? null,
-                  cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? previous.cache_creation_input_tokens ?? null
+                  cache_creation_input_tokens: event.usage.cache_creation_input_tokens ?? previous.cache_creation_input_tokens ?? null,
+                  cache_creation: previous.cache_creation ?? null
                 })
                 return []
               }
@@ -251,7 +285,7 @@ export const make = (options: Options): LanguageModel.Service => {
             {
               onItem: onEvent,
               end: () => [finish(structured && reason === "tool_calls" ? "stop" : reason)],
-              partial: () => finish("error")
+              partial: cut
             }
           )
         }

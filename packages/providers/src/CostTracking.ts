@@ -1,6 +1,6 @@
 /**
- * `withCostTracking`: prices every call of a `LanguageModel` with the dated pricing table (plus
- * your prices and aliases), and warns once per model it cannot price.
+ * `withCostTracking`: prices every call of a `LanguageModel` with the pricing table (the maintained
+ * catalogue plus your prices and aliases), and warns once per model it cannot price.
  *
  * What is recorded and where is `LanguageModel.make`'s job, shared by every provider: the `chat`
  * span attributes (`gen_ai.usage.*`, `gen_ai.usage.cost`, Langfuse usage/cost details) and the
@@ -30,11 +30,12 @@ export const withCostTracking = (
       const warnIfUnpriced = (provider: string, model: string) =>
         Effect.suspend(() => {
           const key = `${provider}:${model}`
-          if (warned.has(key) || table.resolve(provider, model)._tag !== "Unknown") return Effect.void
+          if (warned.has(key) || table.resolve(provider, model)._tag !== "Unpriced") return Effect.void
           warned.add(key)
           return Effect.logWarning(
-            `No price for model "${model}" of provider "${provider}" in the pricing table (prices as of ${PricingTable.asOf}); ` +
-              `its calls are recorded with an unknown cost. Add it with withCostTracking({ prices: { "${provider}": { "${model}": { input, output } } } }).`
+            `No price for model "${model}" of provider "${provider}" (prices as of ${PricingTable.asOf}, no other model's rate is used); ` +
+              `its calls are recorded as unpriced. Add it with withCostTracking({ prices: { "${provider}": { "${model}": { input, output } } } }) ` +
+              `(USD per 1M tokens), or name the model it is with { aliases: { "${model}": "<priced model>" } }.`
           )
         })
       const decorated: LanguageModel.Service = {

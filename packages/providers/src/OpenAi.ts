@@ -17,7 +17,7 @@ import type {
   ChatCompletionMessageParam
 } from "openai/resources/chat/completions"
 import { openAiClient } from "./internal/openai.js"
-import { finishPart, layerFromEnv, request, requestIdField, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
+import { finishPart, layerFromEnv, request, idFields, type RetryOptions, streamParts, toLlmError } from "./internal/sdk.js"
 import { toolParameters } from "./internal/schema.js"
 
 export type { RetryOptions } from "./internal/sdk.js"
@@ -137,7 +137,7 @@ export const make = (options: Options = {}): LanguageModel.Service => {
           provider,
           model: data.model ?? r.model,
           usage: toUsage(data.usage),
-          ...requestIdField(request_id)
+          ...idFields(request_id, data.id)
         })
       })
     )
@@ -154,12 +154,14 @@ export const make = (options: Options = {}): LanguageModel.Service => {
           // What arrived so far: a cut stream still reports (and records) it.
           let text = ""
           let model = r.model
+          let responseId: string | undefined
           let reason: LanguageModel.FinishReason = "unknown"
           let usage: Option.Option<Usage.Usage> = Option.none()
           const calls = new Map<number, { id: string; name: string; arguments: string }>()
-          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, usage, r, text)
+          const finish = (finishReason: LanguageModel.FinishReason) => finishPart(provider, model, finishReason, usage, r, text, responseId)
           const onChunk = (chunk: ChatCompletionChunk): ReadonlyArray<LanguageModel.StreamPart> => {
             if (chunk.model) model = chunk.model
+            if (chunk.id) responseId = chunk.id
             if (chunk.usage) usage = Option.some(toUsage(chunk.usage))
             const choice = chunk.choices[0]
             if (choice === undefined) return []

@@ -1,4 +1,14 @@
-import { AuthenticationFailed, ContextLengthExceeded, CostLedger, LanguageModel, LlmTimeout, NetworkError, RateLimited } from "@aixfx/core"
+import {
+  AuthenticationFailed,
+  ContextLengthExceeded,
+  CostLedger,
+  LanguageModel,
+  LlmTimeout,
+  NetworkError,
+  ProviderUnavailable,
+  RateLimited,
+  Tokenizer
+} from "@aixfx/core"
 import { Anthropic } from "@aixfx/providers"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Redacted, Schema, Stream, TestClock } from "effect"
@@ -98,6 +108,35 @@ describe("Anthropic (real SDK against a wire-compatible fake server)", () => {
       assert.deepStrictEqual(server.requests[0]!.body.tool_choice, { type: "tool", name: Anthropic.RESPONSE_TOOL })
     }).pipe(Effect.provide(ledgerAndPricing)))
 
+  it.scoped("prompt caching by option: cache_control on the system prompt and the last tool; 1-hour writes and reads priced at their rates", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const written = FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }], usage: { input: 10, output: 5, cacheWrite: 1000 } })
+      server.reply(
+        { json: { ...written, usage: { ...written.usage, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1000 } } } },
+        { json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }], usage: { input: 10, output: 5, cacheRead: 1000 } }) }
+      )
+      const weather = { name: "weather", description: "Weather of a city", parameters: Schema.Struct({ city: Schema.String }) }
+      const time = { name: "time", description: "Time in a city", parameters: Schema.Struct({ city: Schema.String }) }
+      const request = { messages: [{ role: "system" as const, content: "You are a long, stable prompt." }, { role: "user" as const, content: "hi" }], tools: [weather, time] }
+      const model = withModel(server, { model: "claude-sonnet-4-5", cache: { system: true, tools: true, ttl: "1h" } })
+      yield* LanguageModel.generate(request).pipe(model)
+      yield* LanguageModel.generate(request).pipe(model)
+      const body = server.requests[0]!.body
+      assert.deepStrictEqual(body.system, [{ type: "text", text: "You are a long, stable prompt.", cache_control: { type: "ephemeral", ttl: "1h" } }])
+      assert.isUndefined(body.tools[0].cache_control)
+      assert.deepStrictEqual(body.tools[1].cache_control, { type: "ephemeral", ttl: "1h" })
+      const [write, read] = yield* CostLedger.entries
+      assert.deepInclude(write!.usage, { inputTokens: 1010, cacheWriteTokens: 1000, cacheWrite1hTokens: 1000 })
+      assert.closeTo(write!.costUsd!, (10 * 3 + 1000 * 6 + 5 * 15) / 1e6, 1e-15)
+      assert.closeTo(read!.costUsd!, (10 * 3 + 1000 * 0.3 + 5 * 15) / 1e6, 1e-15)
+      // Without the option, nothing is marked.
+      server.reply({ json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }] }) })
+      yield* LanguageModel.generate(request).pipe(withModel(server))
+      assert.strictEqual(server.requests[2]!.body.system, "You are a long, stable prompt.")
+      assert.notProperty(server.requests[2]!.body.tools[1], "cache_control")
+    }).pipe(Effect.provide(ledgerAndPricing)))
+
   it.scoped("streams text deltas from SSE events, ending with the usage of message_start + message_delta", () =>
     Effect.gen(function* () {
       const server = yield* FakeServer.make
@@ -113,16 +152,63 @@ describe("Anthropic (real SDK against a wire-compatible fake server)", () => {
       assert.strictEqual(entry!.usage.outputTokens, 9)
     }).pipe(Effect.provide(ledgerAndPricing)))
 
-  it.scoped("a stream cut mid-way fails with NetworkError; the input usage from message_start is recorded", () =>
+  it.scoped("a stream cut mid-way fails with NetworkError; the input usage from message_start and the output that arrived are recorded", () =>
     Effect.gen(function* () {
       const server = yield* FakeServer.make
-      server.reply({ sse: streamEvents(["The quick brown fox"], { input: 42 }), cut: true })
+      const arrived = "The quick brown fox jumps over the lazy dog, then keeps on running far beyond the hills"
+      server.reply({ sse: streamEvents([arrived], { input: 42 }), cut: true })
       const error = yield* Effect.flip(Stream.runDrain(modelFor(server).stream(user("hi"))))
       assert.instanceOf(error, NetworkError)
       const [entry] = yield* CostLedger.entries
       assert.strictEqual(entry!.error, "NetworkError")
       assert.strictEqual(entry!.usage.inputTokens, 42)
+      // Not message_start's placeholder of 1 output token.
+      assert.strictEqual(entry!.usage.outputTokens, Tokenizer.countTokens(arrived))
       assert.isAbove(entry!.costUsd!, 0)
+    }).pipe(Effect.provide(ledgerAndPricing)))
+
+  it.scoped("error events inside a stream are typed like their HTTP twins: overloaded is ProviderUnavailable, rate limit is RateLimited", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const errorEvent = (type: string, message: string) => ({ event: "error", data: { type: "error", error: { type, message } } })
+      server.reply(
+        { sse: [...streamEvents(["Hel"], { input: 10 }), errorEvent("overloaded_error", "Overloaded")] },
+        { sse: [...streamEvents(["Hel"], { input: 10 }), errorEvent("rate_limit_error", "slow down")] }
+      )
+      const model = modelFor(server, { retry: { times: 0 } })
+      const overloaded = yield* Effect.flip(Stream.runDrain(model.stream(user("hi"))))
+      assert.instanceOf(overloaded, ProviderUnavailable)
+      assert.include(overloaded.message, "Overloaded")
+      const limited = yield* Effect.flip(Stream.runDrain(model.stream(user("hi"))))
+      assert.instanceOf(limited, RateLimited)
+    }).pipe(Effect.provide(ledgerAndPricing)))
+
+  it.scoped("retry hints: retry-after on 503 and 529 is waited for; x-should-retry: false stops a retry, true asks for one", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const overloaded = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }
+      server.reply(
+        { status: 529, json: overloaded, headers: { "retry-after": "7" } },
+        { status: 503, json: overloaded, headers: { "retry-after-ms": "4000" } },
+        { json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "ok" }] }) },
+        { status: 529, json: overloaded, headers: { "x-should-retry": "false" } },
+        { status: 400, json: { type: "error", error: { type: "invalid_request_error", message: "try again" } }, headers: { "x-should-retry": "true" } },
+        { json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "again" }] }) }
+      )
+      const fiber = yield* Effect.fork(LanguageModel.generate(user("hi")).pipe(withModel(server, { retry: { base: "10 millis" } })))
+      yield* server.waitForRequests(1)
+      const waited = yield* advanceUntil(() => server.requests.length >= 3)
+      assert.isAtLeast(waited, 11_000, "7 s then 4 s, as the server asked")
+      assert.strictEqual((yield* Fiber.join(fiber)).text, "ok")
+
+      const refused = yield* Effect.flip(LanguageModel.generate(user("hi")).pipe(withModel(server)))
+      assert.instanceOf(refused, ProviderUnavailable)
+      assert.strictEqual(refused.shouldRetry, false)
+      assert.strictEqual(server.requests.length, 4, "not retried")
+
+      const asked = yield* Effect.fork(LanguageModel.generate(user("hi")).pipe(withModel(server)))
+      yield* advanceUntil(() => server.requests.length >= 6)
+      assert.strictEqual((yield* Fiber.join(asked)).text, "again", "a 400 retried because the server said so")
     }).pipe(Effect.provide(ledgerAndPricing)))
 
   it.scoped("429 with retry-after (seconds) then success", () =>

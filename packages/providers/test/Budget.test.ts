@@ -1,5 +1,5 @@
 import { BudgetExceeded, CallContext, CostLedger, InvalidRequest, LanguageModel } from "@aixfx/core"
-import { OpenAi, withBudget, withCostTracking } from "@aixfx/providers"
+import { Anthropic, OpenAi, withBudget, withCostTracking } from "@aixfx/providers"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted } from "effect"
 import * as FakeServer from "./fakeServer.js"
@@ -60,7 +60,7 @@ describe("withBudget", () => {
         const refused = yield* Effect.flip(ask("again").pipe(CallContext.withAgent("writer")))
         const other = yield* ask("first").pipe(CallContext.withAgent("critic"))
         return { refused, other }
-      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxTokens: 2600, per: "agent" })))
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxTokens: 2520, per: "agent" })))
       assert.instanceOf(outcome.refused, BudgetExceeded)
       assert.strictEqual(outcome.refused.unit, "tokens")
       assert.strictEqual(outcome.refused.spent, 2500)
@@ -69,19 +69,81 @@ describe("withBudget", () => {
       assert.strictEqual(server.requests.length, 2)
     }))
 
-  it.scoped("calls in flight count against the budget, so concurrent calls cannot overshoot together", () =>
+  it.scoped("calls in flight hold their worst case: a concurrent call gets only the output limit that is left", () =>
     Effect.gen(function* () {
       const server = yield* FakeServer.make
-      server.reply({ hang: true })
+      server.reply({ hang: true }, { hang: true })
       yield* Effect.gen(function* () {
         const first = yield* Effect.fork(LanguageModel.generate({ messages: [{ role: "user", content: "a" }], maxTokens: 600 }))
         yield* server.waitForRequests(1)
-        const second = yield* Effect.flip(LanguageModel.generate({ messages: [{ role: "user", content: "b" }], maxTokens: 600 }))
-        assert.instanceOf(second, BudgetExceeded)
-        assert.isAbove(second.spent, 0.006, "the first call's estimate is reserved")
+        const second = yield* Effect.fork(LanguageModel.generate({ messages: [{ role: "user", content: "b" }], maxTokens: 600 }))
+        yield* server.waitForRequests(2)
+        const [a, b] = server.requests.map((r) => r.body.max_completion_tokens as number)
+        assert.strictEqual(a, 600)
+        assert.isBelow(b!, 400, "the first call's 600 output tokens ($0.006) are held")
+        assert.isAtMost((a! + b!) * 10e-6 + 2 * 10 * 2.5e-6, 0.01, "both worst cases fit in the cap together")
+        const third = yield* Effect.flip(LanguageModel.generate({ messages: [{ role: "user", content: "c" }], maxTokens: 600 }))
+        assert.instanceOf(third, BudgetExceeded)
         yield* Fiber.interrupt(first)
+        yield* Fiber.interrupt(second)
       }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.01, per: "run" })))
-      assert.strictEqual(server.requests.length, 1)
+      assert.strictEqual(server.requests.length, 2)
+    }))
+
+  it.scoped("with no maxTokens (Agent.llm's default), Anthropic is sent the output limit the budget affords: a model writing all of it stays within the cap", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      // A faithful model: as long an answer as the request allows.
+      server.reply({ respond: (body) => ({ json: FakeServer.anthropicMessage({ content: [{ type: "text", text: "..." }], stop: "max_tokens", usage: { input: 12, output: body.max_tokens } }) }) })
+      const model = withBudget({ maxUsd: 0.05, per: "run" }).pipe(
+        Layer.provide(withCostTracking().pipe(Layer.provide(Anthropic.layer({ apiKey: Redacted.make(SECRET), baseURL: server.url, model: "claude-sonnet-4-5" })))),
+        Layer.provideMerge(CostLedger.layer)
+      )
+      const spent = yield* Effect.gen(function* () {
+        yield* LanguageModel.generate({ messages: [{ role: "user", content: "write at length" }] })
+        return CostLedger.totals(yield* CostLedger.entries).costUsd
+      }).pipe(CallContext.withRun("r1"), Effect.provide(model))
+      const sent = server.requests[0]!.body.max_tokens as number
+      assert.isBelow(sent, 4096)
+      assert.isAtMost(spent, 0.05)
+      assert.isAbove(spent, 0.049, "and the budget is not left unused")
+    }))
+
+  it.scoped("with no maxTokens, OpenAI (which has no default limit) is sent the output limit the budget affords", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      server.reply({
+        respond: (body) => ({ json: FakeServer.openAiCompletion({ text: "...", model: "gpt-4o-2024-08-06", usage: { prompt: 12, completion: body.max_completion_tokens ?? 4000 } }) })
+      })
+      const spent = yield* Effect.gen(function* () {
+        yield* LanguageModel.generate({ messages: [{ role: "user", content: "write at length" }] })
+        return CostLedger.totals(yield* CostLedger.entries).costUsd
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.03, per: "run" })))
+      assert.isNumber(server.requests[0]!.body.max_completion_tokens)
+      assert.isAtMost(spent, 0.03)
+      assert.isAbove(spent, 0.029)
+    }))
+
+  it.scoped("many concurrent calls, each using all the output it may: together they never cross the cap", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const faithful = {
+        respond: (body: any) => ({ json: FakeServer.openAiCompletion({ text: "...", model: "gpt-4o-2024-08-06", usage: { prompt: 10, completion: body.max_completion_tokens } }) })
+      }
+      server.reply(...Array.from({ length: 12 }, () => faithful))
+      const outcome = yield* Effect.gen(function* () {
+        const results = yield* Effect.forEach(
+          Array.from({ length: 12 }, (_, i) => i),
+          (i) => Effect.either(LanguageModel.generate({ messages: [{ role: "user", content: `question ${i}` }], maxTokens: 1000 })),
+          { concurrency: "unbounded" }
+        )
+        return { results, spent: CostLedger.totals(yield* CostLedger.entries).costUsd }
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.05, per: "run" })))
+      assert.isAtMost(outcome.spent, 0.05)
+      assert.isAbove(outcome.spent, 0.045)
+      const refused = outcome.results.filter((r) => r._tag === "Left")
+      assert.isAbove(refused.length, 0)
+      for (const r of refused) assert.instanceOf(r.left, BudgetExceeded)
     }))
 
   it.scoped("a USD budget on a model without a price is refused, not treated as free", () =>

@@ -1,8 +1,9 @@
 /**
- * A run's budget counts every model call of the run, whichever agent made it and whatever ledger
- * that agent was registered with: the calls land in the caller's ledger, and the budget reads it.
+ * A run's budget counts every model call of the run, whichever agent made it and whatever ledger or
+ * budget store that agent was registered with: the calls land in the caller's ledger, and reserve in
+ * the caller's budget store.
  */
-import { Agent, AgentRuntime, BudgetExceeded, CostLedger, LanguageModel, LocalHeuristicModel, LocalRuntime, Message, Workflow } from "@aixfx/core"
+import { Agent, AgentRuntime, BudgetExceeded, BudgetStore, CostLedger, LanguageModel, LocalHeuristicModel, LocalRuntime, Message, Workflow } from "@aixfx/core"
 import { withBudget } from "@aixfx/providers"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -32,6 +33,7 @@ describe("budgets across agents", () => {
   it.effect("a run's token budget counts the calls of every agent of the run, each registered with its own ledger", () =>
     Effect.gen(function* () {
       const callerLedger = yield* CostLedger.make
+      const callerBudgets = yield* BudgetStore.make
       const firstOwn = yield* registerBudgeted(asking("first"), 1_000_000)
       const refusedOrNot = yield* Effect.gen(function* () {
         yield* AgentRuntime.call("first", Message.make("go"))
@@ -39,7 +41,7 @@ describe("budgets across agents", () => {
         // Room for one such call, not two: the second agent's budget must see the first's spending.
         yield* registerBudgeted(asking("second"), spent + spent / 2)
         return yield* Effect.either(AgentRuntime.call("second", Message.make("go")))
-      }).pipe(Workflow.run("budgeted", { runId: "run-1" }), Effect.provideService(CostLedger.CostLedger, callerLedger))
+      }).pipe(Workflow.run("budgeted", { runId: "run-1" }), Effect.provideService(CostLedger.CostLedger, callerLedger), Effect.provideService(BudgetStore.BudgetStore, callerBudgets))
       assert.isTrue(refusedOrNot._tag === "Left" && refusedOrNot.left instanceof BudgetExceeded, `expected BudgetExceeded, got ${JSON.stringify(refusedOrNot)}`)
       assert.deepStrictEqual(yield* firstOwn.entries, [])
     }).pipe(Effect.provide(LocalRuntime.layer())))

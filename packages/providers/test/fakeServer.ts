@@ -15,6 +15,8 @@ export type Reply =
   | { readonly sse: ReadonlyArray<{ readonly event?: string; readonly data: unknown }>; readonly cut?: boolean; readonly hold?: boolean }
   /** Never answers. */
   | { readonly hang: true }
+  /** Answers from the request body (e.g. as many output tokens as the request allows). */
+  | { readonly respond: (body: any) => Reply }
 
 export interface Seen {
   readonly method: string
@@ -57,6 +59,7 @@ export const make: Effect.Effect<FakeServer, never, Scope.Scope> = Effect.gen(fu
 
   const send = (res: ServerResponse, reply: Reply) => {
     if ("hang" in reply) return
+    if ("respond" in reply) return send(res, reply.respond(requests.at(-1)?.body))
     if ("sse" in reply) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_sse" })
       for (const e of reply.sse) {

@@ -53,14 +53,14 @@ export interface CallSettings {
   readonly retry: Schedule.Schedule<unknown, LlmError>
 }
 
-/** Exponential backoff with jitter for retryable errors only; a server's retry-after wins. */
+/** Exponential backoff with jitter for retryable errors only (`x-should-retry` decides when sent); a server's retry-after wins. */
 export const retrySchedule = (options: RetryOptions = {}): Schedule.Schedule<unknown, LlmError> => {
   const maxDelay = Duration.decode(options.maxDelay ?? "30 seconds")
   return Schedule.exponential(options.base ?? "500 millis").pipe(
     Schedule.jittered,
     Schedule.intersect(Schedule.identity<LlmError>()),
     Schedule.modifyDelay(([, error], delay) => {
-      const wait = error._tag === "RateLimited" && error.retryAfterMs !== undefined ? Duration.millis(error.retryAfterMs) : delay
+      const wait = "retryAfterMs" in error && error.retryAfterMs !== undefined ? Duration.millis(error.retryAfterMs) : delay
       return Duration.min(wait, maxDelay)
     }),
     Schedule.intersect(Schedule.recurs(options.times ?? 3)),
@@ -97,6 +97,41 @@ const bodyMessage = (body: unknown): string | undefined => {
   return typeof record["message"] === "string" ? record["message"] : undefined
 }
 
+/** The error types both APIs send in a body or a stream's error event, with the HTTP status they go with. */
+const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
+  overloaded_error: 529,
+  api_error: 500,
+  server_error: 500,
+  rate_limit_error: 429,
+  rate_limit_exceeded: 429,
+  timeout_error: 504,
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413
+}
+
+const bodyType = (body: unknown): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const record = body as Record<string, unknown>
+  const nested = record["error"]
+  const source = typeof nested === "object" && nested !== null ? (nested as Record<string, unknown>) : record
+  return typeof source["type"] === "string" ? source["type"] : typeof source["code"] === "string" ? source["code"] : undefined
+}
+
+type LlmFields = ConstructorParameters<typeof InvalidRequest>[0]
+
+const byStatus = (status: number, detail: string, fields: LlmFields): LlmError => {
+  if (status === 401 || status === 403) return new AuthenticationFailed(fields)
+  if (status === 429) return new RateLimited(fields)
+  if (status === 408) return new LlmTimeout(fields)
+  if (status === 409 || status >= 500) return new ProviderUnavailable(fields)
+  if (CONTEXT_LENGTH.test(detail)) return new ContextLengthExceeded(fields)
+  if (CONTENT_FILTER.test(detail)) return new ContentFiltered(fields)
+  return new InvalidRequest(fields)
+}
+
 const CONTEXT_LENGTH = /context[_ ]length|maximum context|prompt is too long|too many tokens|context window/i
 const CONTENT_FILTER = /content[_ ](policy|filter|management)|safety system/i
 
@@ -119,17 +154,23 @@ export const toLlmError = (errors: SdkErrors, settings: CallSettings, model: str
     const status = cause.status
     const requestId = cause.requestID ?? undefined
     const detail = bodyMessage(cause.error) ?? cause.message
-    const fields = { ...base, status, ...(requestId === undefined ? {} : { requestId }), message: text(detail, status, requestId) }
-    if (status === 401 || status === 403) return new AuthenticationFailed(fields)
-    if (status === 429) {
-      const after = retryAfterMs(cause.headers)
-      return new RateLimited({ ...fields, ...(after === undefined ? {} : { retryAfterMs: after }) })
+    const after = retryAfterMs(cause.headers)
+    const should = cause.headers?.get("x-should-retry")
+    const fields = {
+      ...base,
+      status,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(after === undefined ? {} : { retryAfterMs: after }),
+      ...(should === "true" ? { shouldRetry: true } : should === "false" ? { shouldRetry: false } : {}),
+      message: text(detail, status, requestId)
     }
-    if (status === 408) return new LlmTimeout(fields)
-    if (status === 409 || status >= 500) return new ProviderUnavailable(fields)
-    if (CONTEXT_LENGTH.test(detail)) return new ContextLengthExceeded(fields)
-    if (CONTENT_FILTER.test(detail)) return new ContentFiltered(fields)
-    return new InvalidRequest(fields)
+    return byStatus(status, detail, fields)
+  }
+  if (cause instanceof errors.APIError) {
+    // An error event inside a stream (no HTTP status): typed by its body like its HTTP twin.
+    const status = STATUS_OF_ERROR_TYPE[bodyType(cause.error) ?? ""]
+    const detail = bodyMessage(cause.error) ?? cause.message
+    if (status !== undefined) return byStatus(status, detail, { ...base, message: text(`${detail} (in the stream)`) })
   }
   if (cause instanceof SyntaxError) {
     return new MalformedOutput({ ...base, output: "", message: text(`the response body is not valid JSON: ${cause.message}`) })
@@ -217,17 +258,21 @@ export const finishPart = (
   finishReason: LanguageModel.FinishReason,
   usage: Option.Option<Usage.Usage>,
   request: LanguageModel.GenerateRequest,
-  text: string
+  text: string,
+  responseId?: string
 ): LanguageModel.StreamPart => ({
   _tag: "Finish",
   finishReason,
   provider,
   model,
+  ...(responseId === undefined || responseId === "" ? {} : { responseId }),
   usage: Option.getOrElse(usage, () =>
     Usage.make({ inputTokens: Tokenizer.countMessageTokens(request.messages), outputTokens: Tokenizer.countTokens(text) })
   )
 })
 
-/** The `requestId` field of a response, when the provider sent one. */
-export const requestIdField = (id: string | null | undefined): { readonly requestId?: string } =>
-  id === null || id === undefined ? {} : { requestId: id }
+/** The `requestId` and `responseId` fields of a response, when the provider sent them. */
+export const idFields = (requestId: string | null | undefined, responseId: string | null | undefined): { readonly requestId?: string; readonly responseId?: string } => ({
+  ...(requestId === null || requestId === undefined ? {} : { requestId }),
+  ...(responseId === null || responseId === undefined || responseId === "" ? {} : { responseId })
+})
