@@ -145,6 +145,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       assert.instanceOf(failed, AgentFailed)
     }))
 
+  // Its restart spawns a node process, which takes long on a loaded machine: a bound above the default.
   it.scoped("a node killed mid-call gives a typed error at once; restarted on its port, it serves again", () =>
     Effect.gen(function* () {
       const { c: first, cPort: port } = yield* Nodes
@@ -164,7 +165,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
         Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 25, while: (e) => e._tag === "TransportError" })
       )
       assert.strictEqual(reply.payload, "c2: back")
-    }))
+    }), 90_000)
 
   it.scoped("callAll over two processes keeps order and typed failures", () =>
     Effect.gen(function* () {
