@@ -3,7 +3,7 @@
  */
 import { Context, Effect, Fiber, Option, ParseResult, Schema } from "effect"
 import { PayloadDecodeError } from "./AgentError.js"
-import { instanceWithoutValidation } from "./internal/effectInternals.js"
+import { contextOf, instanceWithoutValidation } from "./internal/effectInternals.js"
 import { firstNonJsonPath, JsonObject, toJson } from "./Json.js"
 
 export class Message extends Schema.Class<Message>("@aixfx/core/Message")({
@@ -65,7 +65,7 @@ export const enableIdSource = (): (() => void) => {
 
 const currentIdSource = (): IdSource | undefined => {
   const fiber = Fiber.getCurrentFiber()
-  return Option.isSome(fiber) ? Context.get(fiber.value.currentContext, CurrentIdSource) : undefined
+  return Option.isSome(fiber) ? Context.get(contextOf(fiber.value), CurrentIdSource) : undefined
 }
 
 /** The fields of a new message: fresh id and time unless given. */
