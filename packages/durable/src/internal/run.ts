@@ -12,6 +12,8 @@ import type { StepRow, Store } from "./store.js"
 const StepExit = Schema.parseJson(Schema.Exit({ success: Message.Message, failure: AgentError, defect: Schema.Defect }))
 const encodeExit = Schema.encodeSync(StepExit)
 const decodeExit = Schema.decodeSync(StepExit)
+/** Core's errors have a schema here; an application's own (`CustomAgentErrors`) are not journaled. */
+const isCoreError = Schema.is(AgentError)
 
 /** A step's input as the journal fingerprints it, to notice code that now asks something else. */
 const inputHash = (message: Message.Message): string => createHash("sha1").update(message.type).update("\0").update(message.payload).digest("base64url")
@@ -102,7 +104,7 @@ export class RunState {
     return Effect.zipRight(
       this.replay.live(key, this.finished),
       Effect.flatMap(Effect.exit(live(new RunScope(this, key))), (exit) =>
-        Exit.isSuccess(exit) || Exit.isFailure(exit) && exit.cause._tag === "Fail" ? Effect.zipRight(this.record(key, hash, exit), exit) : exit
+        Exit.isSuccess(exit) || (exit.cause._tag === "Fail" && isCoreError(exit.cause.error)) ? Effect.zipRight(this.record(key, hash, exit), exit) : exit
       )
     )
   }
