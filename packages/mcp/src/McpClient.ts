@@ -63,8 +63,8 @@ export interface Options {
   /** Put before each tool's name as the model sees it (`fs_` → `fs_read_text_file`). */
   readonly toolPrefix?: string
   /**
-   * Tools whose calls wait for a human approval (`true`: all of them). Set on the `Agent.llm` tools
-   * as `needsApproval`, which the durable runs' approvals act on.
+   * Tools whose calls wait for a human approval (`true`: all of them): set as `needsApproval` on the
+   * `Agent.llm` tools, so the call waits for `Agent.CurrentToolApproval` (durable runs' approvals).
    */
   readonly needsApproval?: boolean | ReadonlyArray<string>
 }
@@ -354,7 +354,7 @@ export const make = (options: Options): Effect.Effect<Service, McpConnectError, 
             )
           )
         ),
-      // Read by Agent.llm once it takes approvals (durable runs); a spread, so today's AgentTool type accepts it.
+      // Agent.llm asks `Agent.CurrentToolApproval` (durable runs provide it) before such a call runs.
       ...(info.needsApproval ? { needsApproval: true } : {})
     })
 

@@ -95,6 +95,22 @@ describe("McpClient over stdio (server-everything)", () => {
       assert.strictEqual(toolSpans[1]!.attributes["error.type"], "McpInvalidArguments")
     }))
 
+  it.scopedLive("a needsApproval tool runs with the arguments the approver returns", () =>
+    Effect.gen(function*() {
+      const client = yield* everythingStdio({ allow: ["echo"], needsApproval: ["echo"] })
+      const asked: Array<string> = []
+      const { layer, requests } = scripted([{ name: "echo", args: { message: "as the model wrote it" } }])
+      yield* ask(McpClient.llm({ name: "assistant", instructions: "Echo.", mcp: [client] }), "go").pipe(
+        Effect.provide(layer),
+        Effect.provideService(Agent.CurrentToolApproval, (request) => {
+          asked.push(`${request.agent} ${request.tool} ${request.arguments}`)
+          return Effect.succeed(JSON.stringify({ message: "as approved" }))
+        })
+      )
+      assert.deepStrictEqual(asked, [`assistant echo {"message":"as the model wrote it"}`])
+      assert.deepStrictEqual(toolResults(requests), [{ name: "echo", content: "Echo: as approved" }])
+    }))
+
   it.scopedLive("an interrupted call is cancelled at once and the connection keeps working; a slow one times out typed", () =>
     Effect.gen(function*() {
       const client = yield* everythingStdio()
