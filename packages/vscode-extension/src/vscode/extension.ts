@@ -5,14 +5,18 @@
  */
 import { existsSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
-import { basename } from "node:path"
+import { homedir } from "node:os"
+import { basename, dirname } from "node:path"
 import * as vscode from "vscode"
+import { chatMarkdown, parseChat } from "../Chat.js"
+import { compareHtml, compareRuns } from "../Compare.js"
 import type { DetailRow } from "../Presentation.js"
+import type { SourceLink } from "../SourceLinks.js"
 import { type Receiver, startReceiver } from "../Receiver.js"
 import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
 import { TraceTrees } from "../TraceTrees.js"
-import type { TraceNode, TraceTree } from "../TraceTree.js"
+import { type TraceNode, type TraceTree, firstFailure, runningNodes } from "../TraceTree.js"
 import { type Launched } from "../Launcher.js"
 import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
 import { DetailsView } from "./DetailsView.js"
@@ -25,6 +29,7 @@ import { WorkflowCodeLens } from "./WorkflowCodeLens.js"
 import { WorkflowsView } from "./WorkflowsView.js"
 
 const STATE_KEY = "aixfx.runs"
+const EXPORT_DIR_KEY = "aixfx.exportDir"
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 const MAX_SPANS_PER_RUN = 20_000
 
@@ -34,6 +39,7 @@ export interface AixfxApi {
   readonly tree: (runId: string) => TraceTree
   readonly selectedRunId: () => string | undefined
   readonly workflows: () => ReadonlyArray<Workflow>
+  readonly foldingWrappers: () => boolean
 }
 
 export const activate = async (context: vscode.ExtensionContext): Promise<AixfxApi> => {
@@ -100,6 +106,14 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }, 2_000)
   })
 
+  // While a run goes on, its clocks tick: the views redraw every second even when no span arrives.
+  const ticker = setInterval(() => {
+    const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
+    if (!live) return
+    runsView.refresh()
+    showSelectedRun()
+  }, 1_000)
+
   let receiver: Receiver | undefined
   const startReceiverOrWarn = async (): Promise<void> => {
     try {
@@ -110,6 +124,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
   }
   await startReceiverOrWarn()
+  const showReceiver = (): void => {
+    runsTree.description = receiver === undefined ? "receiver off" : `receiver 127.0.0.1:${receiver.port}`
+  }
+  showReceiver()
 
   const pickWorkflow = async (): Promise<Workflow | undefined> => {
     const workflows = await workflowsView.refresh()
@@ -189,15 +207,17 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       void vscode.window.showInformationMessage("aixfx: select a run first.")
       return undefined
     }
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri
+    // The folder used last, else the home folder: never the repository, where a trace would be committed by accident.
+    const folder = vscode.Uri.file(context.globalState.get<string>(EXPORT_DIR_KEY) ?? homedir())
     const uri =
       target ??
       (await vscode.window.showSaveDialog({
         title: "Export Trace",
         filters: { "Trace (OTLP JSON)": ["json"] },
-        ...(folder === undefined ? {} : { defaultUri: vscode.Uri.joinPath(folder, `${run.label.replace(/[^\w.-]+/g, "-")}.trace.json`) })
+        defaultUri: vscode.Uri.joinPath(folder, `${run.label.replace(/[^\w.-]+/g, "-")}.trace.json`)
       }))
     if (uri === undefined) return undefined
+    if (target === undefined) await context.globalState.update(EXPORT_DIR_KEY, dirname(uri.fsPath))
     await writeFile(uri.fsPath, `${JSON.stringify(encodeTraceFile(run, store.spans(run.id)), null, 2)}\n`)
     return uri
   }
@@ -216,15 +236,70 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
   }
 
+  /** A prompt or output as a chat transcript (Markdown); other values pretty-printed when JSON. */
   const showSpanContent = async (row: DetailRow): Promise<void> => {
+    const messages = parseChat(row.value)
     let content = row.value
-    try {
-      content = JSON.stringify(JSON.parse(row.value), null, 2)
-    } catch {
-      // Not JSON: shown as captured.
+    let language = "plaintext"
+    if (messages !== undefined) {
+      content = chatMarkdown(row.label, messages)
+      language = "markdown"
+    } else {
+      try {
+        content = JSON.stringify(JSON.parse(row.value), null, 2)
+        language = "json"
+      } catch {
+        // Not JSON: shown as captured.
+      }
     }
-    const document = await vscode.workspace.openTextDocument({ content, language: content === row.value ? "plaintext" : "json" })
+    const document = await vscode.workspace.openTextDocument({ content, language })
     await vscode.window.showTextDocument(document, { preview: true })
+  }
+
+  const openSource = async (link: SourceLink): Promise<vscode.TextEditor> => {
+    const position = new vscode.Position(Math.max(0, link.line - 1), Math.max(0, link.column - 1))
+    return vscode.window.showTextDocument(vscode.Uri.file(link.path), { selection: new vscode.Range(position, position), preview: true })
+  }
+
+  /** Selects the span where the selected run first failed, and shows its details. */
+  const revealFirstFailure = async (): Promise<TraceNode | undefined> => {
+    const tree = selectedRunId === undefined ? undefined : trees.get(selectedRunId)
+    const failure = tree === undefined ? undefined : firstFailure(tree)
+    if (failure === undefined) {
+      void vscode.window.showInformationMessage("aixfx: the selected run has no failed span.")
+      return undefined
+    }
+    await traceTree.reveal(failure, { select: true, focus: true, expand: true })
+    detailsView.show(failure.span)
+    timeline.select(failure.key)
+    return failure
+  }
+
+  const setFolding = async (fold: boolean): Promise<void> => {
+    trees.setFolding(fold)
+    await vscode.commands.executeCommand("setContext", "aixfx.wrappersShown", !fold)
+    showSelectedRun()
+  }
+
+  /** Two runs side by side (the selected one and a picked one, or the two given). */
+  const compare = async (first?: Run | string, second?: Run | string): Promise<vscode.WebviewPanel | undefined> => {
+    const pick = async (title: string, except?: string): Promise<Run | undefined> => {
+      const candidates = store.runs().filter((run) => run.id !== except)
+      const picked = await vscode.window.showQuickPick(
+        candidates.map((run) => ({ label: run.label, description: `${run.status} · ${new Date(run.startedMs).toLocaleTimeString()}`, run })),
+        { title }
+      )
+      return picked?.run
+    }
+    const a = runArgument(first) ?? (await pick("Compare runs: first run"))
+    if (a === undefined) return undefined
+    const b = (second === undefined ? undefined : runArgument(second)) ?? (await pick(`Compare ${a.label} with`, a.id))
+    if (b === undefined) return undefined
+    const panel = vscode.window.createWebviewPanel("aixfx.compare", `Compare: ${a.label} ↔ ${b.label}`, vscode.ViewColumn.Active, { enableScripts: false })
+    const rows = compareRuns(trees.get(a.id), trees.get(b.id))
+    const when = (run: Run) => `${run.label} (${new Date(run.startedMs).toLocaleTimeString()})`
+    panel.webview.html = compareHtml(when(a), when(b), rows, panel.webview.cspSource)
+    return panel
   }
 
   context.subscriptions.push(
@@ -237,6 +312,11 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     vscode.commands.registerCommand("aixfx.refreshWorkflows", () => workflowsView.refresh()),
     vscode.commands.registerCommand("aixfx.selectRun", (runId: string) => selectRun(runId)),
     vscode.commands.registerCommand("aixfx.showSpanContent", showSpanContent),
+    vscode.commands.registerCommand("aixfx.openSource", openSource),
+    vscode.commands.registerCommand("aixfx.revealFirstFailure", revealFirstFailure),
+    vscode.commands.registerCommand("aixfx.showWrappers", () => setFolding(false)),
+    vscode.commands.registerCommand("aixfx.foldWrappers", () => setFolding(true)),
+    vscode.commands.registerCommand("aixfx.compareRuns", compare),
     traceTree.onDidChangeSelection((event) => {
       const node: TraceNode | undefined = event.selection[0]
       detailsView.show(node?.span)
@@ -254,6 +334,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       if (previous.receiverPort !== settings.receiverPort) {
         await receiver?.close()
         await startReceiverOrWarn()
+  const showReceiver = (): void => {
+    runsTree.description = receiver === undefined ? "receiver off" : `receiver 127.0.0.1:${receiver.port}`
+  }
+  showReceiver()
       }
     }),
     workflowsView.onDidChangeTreeData(() => codeLens.refresh()),
@@ -261,6 +345,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       dispose: () => {
         unsubscribe()
         clearTimeout(redraw)
+        clearInterval(ticker)
         clearTimeout(save)
         for (const launched of launches.values()) void launched.stop()
         void receiver?.close()
@@ -278,7 +363,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     runs: () => store.runs(),
     tree: (runId) => trees.get(runId),
     selectedRunId: () => selectedRunId,
-    workflows: () => workflowsView.list()
+    workflows: () => workflowsView.list(),
+    foldingWrappers: () => trees.folding
   }
 
   function workflowFromUri(uri: vscode.Uri): Workflow | undefined {

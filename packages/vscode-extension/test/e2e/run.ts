@@ -242,7 +242,7 @@ const main = async (): Promise<void> => {
   watchdog.unref()
 
   say("building and packaging the extension")
-  for (const script of ["build.mjs", "package.mjs"]) await run(process.execPath, [join(extensionDir, "scripts", script)], { cwd: extensionDir, timeoutMs: 180_000, logFile })
+  for (const [script, ...args] of [["build.mjs", "--production"], ["package.mjs"]]) await run(process.execPath, [join(extensionDir, "scripts", script!), ...args], { cwd: extensionDir, timeoutMs: 180_000, logFile })
   await build({
     entryPoints: [join(extensionDir, "test", "e2e", "host", "suite.ts")],
     outfile: hostBundle,
