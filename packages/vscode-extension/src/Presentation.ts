@@ -65,6 +65,12 @@ const KIND_ICONS: Record<NodeKind, string> = {
 
 const FAILED = "testing.iconFailed"
 
+/** A step's row names the step alone (`step plan`): its pattern is the row above; the full name is in the hover. */
+export const nodeLabel = (node: TraceNode): string => {
+  const step = stringAttribute(node.span.attributes, "aixfx.step.name")
+  return node.kind === "step" && step !== undefined ? `step ${step}` : node.span.name
+}
+
 export const traceNodeView = (node: TraceNode, now: number): ItemView => {
   const duration = nodeDurationMs(node, now)
   const error = spanError(node.span) ?? node.folded.map(spanError).find((message) => message !== undefined)
@@ -76,7 +82,7 @@ export const traceNodeView = (node: TraceNode, now: number): ItemView => {
   if (node.folded.length > 0) lines.push(`Folded runtime wrappers: ${node.folded.map((span) => span.name).join(" → ")}`)
   if (node.orphan) lines.push("Its parent span has not been received (yet).")
   const tooltip = lines.join("\n\n")
-  const label = node.span.name
+  const label = nodeLabel(node)
   if (node.open) return { label, description, tooltip, icon: "loading~spin" }
   if (node.failedHere) return { label, description, tooltip, icon: "error", color: FAILED }
   // An ancestor that only propagated the failure keeps its kind's icon, tinted.

@@ -1,8 +1,10 @@
 /**
  * End to end in a real VS Code (code-server from npm, driven by Debian Chromium through
  * playwright-core), as ../shared/notes/vscode-e2e.md describes:
- *   1. installs the packaged .vsix, opens the fixture workspace, runs a workflow from the command
- *      palette and reads the Runs, Trace and Span Details views and the timeline webview;
+ *   1. installs the packaged .vsix, opens this repository, runs real aixfx workflows from the
+ *      command palette (examples/nested-patterns and test/e2e/workflows/*, offline model) and checks
+ *      what is on screen: no row cut off at the default width, the failing span marked, a stack
+ *      link opening file:line, a running span with a ticking clock, two runs compared;
  *   2. runs test/e2e/host/suite.ts inside the real extension host (smoke-test driver).
  * Screenshots and logs go to test-artifacts/. Everything binds 127.0.0.1, every wait is bounded,
  * and only the process groups started here are stopped. Exits non-zero on any failure; the last
@@ -19,6 +21,7 @@ import { install } from "./install.js"
 import { run, startGroup, stopAll } from "./proc.js"
 
 const extensionDir = fileURLToPath(new URL("../..", import.meta.url))
+const repositoryRoot = join(extensionDir, "..", "..")
 const artifacts = join(extensionDir, "test-artifacts")
 const logFile = join(artifacts, "e2e.log")
 const hostBundle = join(extensionDir, "build", "e2e-host", "index.cjs")
@@ -94,87 +97,161 @@ const webviewFrame = async (page: Page, selector: string, timeoutMs: number): Pr
   throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`)
 }
 
+/** Rows of the aixfx sidebar whose label or description does not fit: their text is cut off on screen. */
+const clippedRows = (page: Page): Promise<ReadonlyArray<string>> =>
+  page.evaluate(() => {
+    const clipped: Array<string> = []
+    for (const row of document.querySelectorAll<HTMLElement>(".part.sidebar .monaco-list-row[role='treeitem']")) {
+      const container = row.querySelector<HTMLElement>(".monaco-icon-label-container")
+      if (container === null || container.clientWidth === 0) continue
+      const box = container.getBoundingClientRect()
+      const parts = [...container.querySelectorAll<HTMLElement>(".label-name, .label-description")]
+      const cut = container.scrollWidth > container.clientWidth + 1 || parts.some((part) => part.getBoundingClientRect().right > box.right + 1)
+      if (cut) clipped.push(row.innerText.replace(/\s+/g, " "))
+    }
+    return clipped
+  })
+
+const assertNothingClipped = async (page: Page, where: string): Promise<void> => {
+  const clipped = await clippedRows(page)
+  if (clipped.length > 0) throw new Error(`${where}: ${clipped.length} rows cut off at the default width: ${clipped.slice(0, 5).join(" | ")}`)
+}
+
+const runFromPalette = async (page: Page, workflow: string): Promise<void> => {
+  await commandPalette(page, "aixfx: Run Workflow")
+  const input = page.locator(".quick-input-widget input")
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: workflow }).first().waitFor({ timeout: 15_000 })
+  await input.fill(workflow)
+  await page.waitForTimeout(300)
+  await page.keyboard.press("Enter")
+}
+
+/** A Runs row of `workflow` that shows `icon` (pass, error, sync~spin → "sync"). */
+const runRow = (page: Page, workflow: string, icon: string) =>
+  page.locator(".monaco-list-row[role='treeitem']", { hasText: workflow }).filter({ has: page.locator(`.codicon-${icon}`) }).first()
+
 const uiPhase = async (browser: Browser, base: string, workspace: string): Promise<void> => {
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
   page.setDefaultTimeout(30_000)
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, name) })
   try {
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 })
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
 
-    const viewsUp = await check("the aixfx views list the workflows", async () => {
+    const viewsUp = await check("the aixfx views list this repository's example workflows by name", async () => {
       // The views appear once the extension host is up (10–20 s); keep asking until then.
-      const deadline = Date.now() + 90_000
+      const deadline = Date.now() + 120_000
       for (;;) {
         await commandPalette(page, "aixfx: Focus on Workflows View")
         try {
-          await row(page, "demo", "workflows/demo.mjs").waitFor({ timeout: 10_000 })
-          return
+          await row(page, "nested-patterns").waitFor({ timeout: 10_000 })
+          break
         } catch (error) {
           if (Date.now() > deadline) throw error
           await page.keyboard.press("Escape")
         }
       }
+      await row(page, "refund-desk").waitFor()
+      // The path is in the hover, not in the row.
+      if ((await row(page, "nested-patterns").innerText()).includes("examples/")) throw new Error("the Workflows row repeats its path")
+      await assertNothingClipped(page, "Workflows")
     })
+    await shot("workflows.png")
     if (!viewsUp) return
 
-    await check("Run Workflow from the command palette: the Runs view shows it finished, with cost", async () => {
-      await commandPalette(page, "aixfx: Run Workflow")
-      const input = page.locator(".quick-input-widget input")
-      await page.locator(".quick-input-list .monaco-list-row", { hasText: "demo" }).waitFor({ timeout: 15_000 })
-      await input.fill("demo")
-      await page.keyboard.press("Enter")
-      await row(page, "demo", "succeeded", "$0.0034").waitFor({ timeout: 60_000 })
+    await check("the Runs view shows the receiver's address", async () => {
+      await page.locator(".pane-header", { hasText: "Runs" }).filter({ hasText: /receiver 127\.0\.0\.1:\d+/ }).first().waitFor({ timeout: 10_000 })
     })
 
-    await check("the Trace view shows the pattern and agent nodes with cost", async () => {
-      await row(page, "workflow support-desk", "$0.0034").waitFor()
-      await row(page, "pattern.router triage", "$0.0034").waitFor()
-      await row(page, "step router.route", "$0.0034").waitFor()
-      await row(page, "agent.call billing", "$0.0034").waitFor()
-      await row(page, "invoke_agent billing", "$0.0034").waitFor()
+    await check("nested-patterns (a real example): readable trace at the default width, wrapper chains folded", async () => {
+      await runFromPalette(page, "nested-patterns")
+      await runRow(page, "nested-patterns", "pass").waitFor({ timeout: 180_000 })
+      await row(page, "agent.call lead").waitFor({ timeout: 30_000 })
+      await row(page, "chat local-heuristic-1").waitFor()
+      const rows = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']").allInnerTexts()
+      if (rows.some((text) => text.includes("invoke_agent lead"))) throw new Error("the invoke_agent wrapper of lead is not folded")
+      await assertNothingClipped(page, "Runs and Trace")
     })
-    await page.screenshot({ path: join(artifacts, "views.png") })
+    await shot("views.png")
 
-    await check("the timeline draws every span and the cost summary by agent and model", async () => {
+    await check("the timeline: time axis, legend, one bar per folded node, filters", async () => {
       await commandPalette(page, "aixfx: Open Trace Timeline")
       const frame = await webviewFrame(page, "#chart .bar", 30_000)
       const bars = await frame.locator("#chart .bar").count()
-      if (bars !== 9) throw new Error(`expected 9 bars, saw ${bars}`)
-      const summary = await frame.locator("#summary").innerText()
-      for (const expected of ["billing", "triage", "gpt-4o", "gpt-4o-mini", "$0.0034"]) if (!summary.includes(expected)) throw new Error(`summary lacks ${expected}: ${summary}`)
+      if (bars !== 51) throw new Error(`expected 51 bars (79 spans, wrapper chains folded), saw ${bars}`)
+      if ((await frame.locator("#axis .tick").count()) < 3) throw new Error("no time axis")
+      const legend = await frame.locator("#legend").innerText()
+      for (const kind of ["pattern", "model", "failed here"]) if (!legend.includes(kind)) throw new Error(`legend lacks ${kind}: ${legend}`)
+      await frame.locator("#search").fill("critic")
+      const shown = await frame.locator("#chart .row:not(.hidden)").count()
+      if (shown === 0 || shown >= bars) throw new Error(`search "critic" shows ${shown} of ${bars} rows`)
+      await frame.locator("#search").fill("")
     })
-    await page.screenshot({ path: join(artifacts, "timeline.png") })
+    await shot("timeline.png")
 
-    await check("clicking a timeline bar selects the span in the Trace view and shows its details", async () => {
-      const frame = await webviewFrame(page, "#chart .bar", 10_000)
-      await frame.locator("#chart .bar[aria-label^='chat gpt-4o:']").click()
-      await page.locator(".monaco-list-row[role='treeitem'][aria-selected='true']", { hasText: "chat gpt-4o" }).first().waitFor({ timeout: 15_000 })
-      // Content capture is on in the workspace settings, so the prompt is there.
-      await row(page, "prompt", "Invoice 1042 shows two charges").waitFor({ timeout: 15_000 })
-      await row(page, "status", "ok").waitFor({ timeout: 15_000 })
+    await check("refund-desk fails: only the span where it failed is marked, Go to First Failure selects it", async () => {
+      await runFromPalette(page, "refund-desk")
+      await runRow(page, "refund-desk", "error").waitFor({ timeout: 180_000 })
+      await commandPalette(page, "aixfx: Go to First Failure")
+      const selected = page.locator(".monaco-list-row[role='treeitem'][aria-selected='true']", { hasText: "agent.call refunds" }).first()
+      await selected.waitFor({ timeout: 15_000 })
+      if ((await selected.locator(".codicon-error").count()) !== 1) throw new Error("the failing span has no error mark")
+      if (!(await selected.innerText()).includes("failed here")) throw new Error("the failing span does not say it failed here")
+      const marked = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']").filter({ has: page.locator(".codicon-error") }).allInnerTexts()
+      // The Runs row (a failed run) and the failing span; the ancestors that propagated it keep their own icons.
+      const spansMarked = marked.filter((text) => !text.includes("refund-desk") || text.includes("agent.call"))
+      if (spansMarked.length !== 1) throw new Error(`error mark on ${spansMarked.length} trace rows: ${spansMarked.join(" | ")}`)
+      await row(page, "error", "ledger has no invoice 1042").waitFor({ timeout: 15_000 })
+      await assertNothingClipped(page, "Trace of a failed run")
     })
-    await page.screenshot({ path: join(artifacts, "timeline-selected.png") })
+    await shot("failure.png")
 
-    await check("runs and their traces survive a window reload", async () => {
-      // State is saved two seconds after the last change.
-      await new Promise((resolve) => setTimeout(resolve, 3_000))
-      await page.reload({ timeout: 60_000 })
-      await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
-      const deadline = Date.now() + 90_000
-      for (;;) {
-        await commandPalette(page, "aixfx: Focus on Runs View")
-        try {
-          await row(page, "demo", "succeeded", "$0.0034").waitFor({ timeout: 10_000 })
-          // The spans were kept too: the restored run's trace is back in the Trace view.
-          await row(page, "workflow support-desk", "$0.0034").waitFor({ timeout: 30_000 })
-          return
-        } catch (error) {
-          if (Date.now() > deadline) throw error
-          await page.keyboard.press("Escape")
-        }
+    await check("a stack link in Span Details opens the workflow at the failing line", async () => {
+      await row(page, "at lookUpLedger", "refund-desk.ts:11").click()
+      await page.locator(".tab.active", { hasText: "refund-desk.ts" }).waitFor({ timeout: 15_000 })
+      await page.locator(".statusbar-item", { hasText: /Ln 11, Col 67/ }).first().waitFor({ timeout: 15_000 })
+    })
+    await shot("stack-link.png")
+
+    let liveSeen = false
+    await check("a live run (slow-review) shows its running span with a ticking clock before it ends", async () => {
+      await commandPalette(page, "aixfx: Focus on Runs View")
+      await runFromPalette(page, "slow-review")
+      const running = page.locator(".part.sidebar .monaco-list-row[role='treeitem']", { hasText: "agent.call publisher" }).filter({ hasText: /running \d/ }).first()
+      await running.waitFor({ timeout: 120_000 })
+      const first = await running.innerText()
+      await page.waitForTimeout(2_500)
+      const later = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']", { hasText: "agent.call publisher" }).first().innerText()
+      if (later === first) throw new Error(`the clock did not move: ${first}`)
+      if ((await runRow(page, "slow-review", "sync").count()) !== 1) throw new Error("the run is no longer running")
+      liveSeen = true
+      await shot("live.png")
+      await runRow(page, "slow-review", "pass").waitFor({ timeout: 60_000 })
+    })
+
+    await check("Compare Runs: two runs of slow-review differ in the reviewer's output", async () => {
+      if (!liveSeen) throw new Error("needs the first slow-review run")
+      await runFromPalette(page, "slow-review")
+      await page.waitForTimeout(1_000)
+      await page.locator(".monaco-list-row[role='treeitem']", { hasText: "slow-review" }).filter({ has: page.locator(".codicon-pass") }).nth(0).waitFor()
+      // Both runs finished: the Runs view then has two slow-review rows with a pass icon.
+      const deadline = Date.now() + 120_000
+      while ((await page.locator(".monaco-list-row[role='treeitem']", { hasText: "slow-review" }).filter({ has: page.locator(".codicon-pass") }).count()) < 2) {
+        if (Date.now() > deadline) throw new Error("the second slow-review run did not finish")
+        await page.waitForTimeout(500)
       }
+      await commandPalette(page, "aixfx: Compare Runs")
+      for (let pick = 0; pick < 2; pick++) {
+        await page.locator(".quick-input-list .monaco-list-row", { hasText: "slow-review" }).first().waitFor({ timeout: 15_000 })
+        await page.locator(".quick-input-widget input").fill("slow-review")
+        await page.waitForTimeout(300)
+        await page.keyboard.press("Enter")
+      }
+      const frame = await webviewFrame(page, "#compare", 30_000)
+      const changed = await frame.locator("tr.differs", { hasText: "chat local-heuristic-1" }).first().innerText()
+      if (!changed.includes("output")) throw new Error(`the reviewer's chat step is not flagged as changed: ${changed}`)
     })
-    await page.screenshot({ path: join(artifacts, "after-reload.png") })
+    await shot("compare.png")
   } finally {
     await page.screenshot({ path: join(artifacts, "ui-last.png") }).catch(() => undefined)
     await page.close()
@@ -258,8 +335,10 @@ const main = async (): Promise<void> => {
   const dirs = { home: join(tmp, "home"), userData: join(tmp, "user-data"), extensions: join(tmp, "extensions") }
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true })
   const fixture = join(extensionDir, "test", "e2e", "fixture-workspace")
-  const workspaces = { ui: join(tmp, "workspace-ui"), host: join(tmp, "workspace-host") }
-  for (const dir of Object.values(workspaces)) cpSync(fixture, dir, { recursive: true })
+  // The UI phase opens this repository itself and runs its real example workflows; the
+  // extension-host tests run in a copy of the small fixture workspace.
+  const workspaces = { ui: repositoryRoot, host: join(tmp, "workspace-host") }
+  cpSync(fixture, workspaces.host, { recursive: true })
   mkdirSync(join(dirs.userData, "User"), { recursive: true })
   writeFileSync(
     join(dirs.userData, "User", "settings.json"),
