@@ -3,15 +3,19 @@
  * views, commands, terminal and timeline (the VS Code side). Returns a small API that the
  * extension-host tests read.
  */
+import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
-import { readFile, writeFile } from "node:fs/promises"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { homedir } from "node:os"
-import { basename, dirname } from "node:path"
+import { basename, dirname, join } from "node:path"
 import * as vscode from "vscode"
-import { chatMarkdown, parseChat } from "../Chat.js"
+import { chatMarkdown, parseChat, parseChatMarkdown } from "../Chat.js"
+import { formatCost, formatTokens } from "../Format.js"
+import { RUNNER_SCRIPT, type ReplayRequest, type ReplayResult, findAixfxInstall, parseReplayOutput, replayRequest } from "../Replay.js"
 import { compareHtml, compareRuns } from "../Compare.js"
 import type { DetailRow } from "../Presentation.js"
 import type { SourceLink } from "../SourceLinks.js"
+import type { SpanRecord } from "../Span.js"
 import { type Receiver, startReceiver } from "../Receiver.js"
 import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
@@ -42,6 +46,13 @@ export interface AixfxApi {
   readonly foldingWrappers: () => boolean
 }
 
+/** A prompt opened for replay: its document and the model call it came from. */
+interface ReplayDraft {
+  readonly request: ReplayRequest
+  /** Where to look for the workspace's aixfx install (the run's workflow, or the workspace). */
+  readonly from: string
+}
+
 export const activate = async (context: vscode.ExtensionContext): Promise<AixfxApi> => {
   let settings = readSettings()
   const store = new RunStore({ maxRuns: settings.maxRuns, maxSpansPerRun: MAX_SPANS_PER_RUN })
@@ -54,7 +65,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   const runsView = new RunsView(store, trees)
   const traceView = new TraceView()
   const detailsView = new DetailsView()
-  const codeLens = new WorkflowCodeLens((path) => workflowsView.find(path))
+  const codeLens = new WorkflowCodeLens(
+    (path) => workflowsView.find(path),
+    (uri) => drafts.get(uri)?.request.model
+  )
   const runsTree = vscode.window.createTreeView("aixfx.runs", { treeDataProvider: runsView })
   const traceTree = vscode.window.createTreeView("aixfx.trace", { treeDataProvider: traceView })
   const timeline = new TimelinePanel(context.extensionUri, (key) => {
@@ -64,7 +78,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider("aixfx.workflows", workflowsView),
     vscode.window.registerTreeDataProvider("aixfx.details", detailsView),
-    vscode.languages.registerCodeLensProvider([{ scheme: "file", language: "typescript" }, { scheme: "file", language: "javascript" }], codeLens),
+    vscode.languages.registerCodeLensProvider([{ scheme: "file", language: "typescript" }, { scheme: "file", language: "javascript" }, { scheme: "untitled", language: "markdown" }], codeLens),
     runsTree,
     traceTree,
     workflowsView,
@@ -281,6 +295,64 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     showSelectedRun()
   }
 
+  /** Prompt documents opened by Replay Model Call, by document URI. */
+  const drafts = new Map<string, ReplayDraft>()
+  const replayHeader = (request: ReplayRequest) => `<!-- aixfx replay: ${request.model}. Edit the messages, then run "aixfx: Run Replay" (the ▶ above). -->\n\n`
+
+  /** Opens the captured prompt of a chat span as an editable chat, ready to run again. */
+  const replayModelCall = async (arg?: TraceNode | SpanRecord): Promise<vscode.TextDocument | undefined> => {
+    const span = arg === undefined ? detailsView.current() : "span" in arg ? arg.span : arg
+    const request = span === undefined ? undefined : replayRequest(span)
+    if (request === undefined) {
+      void vscode.window.showInformationMessage("aixfx: select a chat span with a captured prompt (the aixfx.captureContent setting) to replay it.")
+      return undefined
+    }
+    const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd()
+    const document = await vscode.workspace.openTextDocument({ content: replayHeader(request) + chatMarkdown("prompt", request.messages), language: "markdown" })
+    drafts.set(document.uri.toString(), { request, from: run?.workflowPath === undefined ? folder : dirname(run.workflowPath) })
+    await vscode.window.showTextDocument(document, { preview: false })
+    codeLens.refresh()
+    return document
+  }
+
+  /** Sends the (edited) prompt through the same provider layer and shows the answer, tokens and cost. */
+  const runReplay = async (target?: vscode.Uri): Promise<ReplayResult | undefined> => {
+    const document = target === undefined ? vscode.window.activeTextEditor?.document : await vscode.workspace.openTextDocument(target)
+    const draft = document === undefined ? undefined : drafts.get(document.uri.toString())
+    if (document === undefined || draft === undefined) {
+      void vscode.window.showInformationMessage("aixfx: open a prompt with Replay Model Call first.")
+      return undefined
+    }
+    const root = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(draft.from))?.uri.fsPath ?? draft.from
+    const install = findAixfxInstall(draft.from, root, existsSync)
+    if (install === undefined) {
+      void vscode.window.showErrorMessage(`aixfx: no @aixfx/providers (and tsx) installed in ${root}; the replay runs the workspace's own aixfx.`)
+      return undefined
+    }
+    const messages = parseChatMarkdown(document.getText())
+    const runner = join(install.dir, "node_modules", ".cache", "aixfx", "replay-model-call.mts")
+    await mkdir(dirname(runner), { recursive: true })
+    await writeFile(runner, RUNNER_SCRIPT)
+    const stdout = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `aixfx: replaying on ${draft.request.model}…` }, () =>
+      new Promise<string>((resolve) => {
+        execFile(install.tsx, ["--conditions=@aixfx/source", runner], { cwd: install.dir, env: { ...process.env, AIXFX_REPLAY_REQUEST: JSON.stringify({ model: draft.request.model, messages }) }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (_error, out, err) => resolve(`${out}\n${err}`))
+      })
+    )
+    let result: ReplayResult
+    try {
+      result = parseReplayOutput(stdout)
+    } catch (error) {
+      void vscode.window.showErrorMessage(`aixfx: replay on ${draft.request.model} failed: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
+    const cost = result.costUsd === null ? "cost unknown" : formatCost(result.costUsd)
+    const content = `# Replay output (${result.provider}:${result.model})\n\n${formatTokens(result.inputTokens)} in · ${formatTokens(result.outputTokens)} out · ${cost}\n\n## assistant\n\n${result.text}\n`
+    const output = await vscode.workspace.openTextDocument({ content, language: "markdown" })
+    await vscode.window.showTextDocument(output, { viewColumn: vscode.ViewColumn.Beside, preview: false })
+    return result
+  }
+
   /** Two runs side by side (the selected one and a picked one, or the two given). */
   const compare = async (first?: Run | string, second?: Run | string): Promise<vscode.WebviewPanel | undefined> => {
     const pick = async (title: string, except?: string): Promise<Run | undefined> => {
@@ -317,6 +389,9 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     vscode.commands.registerCommand("aixfx.showWrappers", () => setFolding(false)),
     vscode.commands.registerCommand("aixfx.foldWrappers", () => setFolding(true)),
     vscode.commands.registerCommand("aixfx.compareRuns", compare),
+    vscode.commands.registerCommand("aixfx.replayModelCall", replayModelCall),
+    vscode.commands.registerCommand("aixfx.runReplay", runReplay),
+    vscode.workspace.onDidCloseTextDocument((document) => drafts.delete(document.uri.toString())),
     traceTree.onDidChangeSelection((event) => {
       const node: TraceNode | undefined = event.selection[0]
       detailsView.show(node?.span)

@@ -131,7 +131,8 @@ const runRow = (page: Page, workflow: string, icon: string) =>
   page.locator(".monaco-list-row[role='treeitem']", { hasText: workflow }).filter({ has: page.locator(`.codicon-${icon}`) }).first()
 
 const uiPhase = async (browser: Browser, base: string, workspace: string): Promise<void> => {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
+  // The sidebar keeps its default width; the window is tall so the trees show many rows at once.
+  const page = await browser.newPage({ viewport: { width: 1500, height: 1700 } })
   page.setDefaultTimeout(30_000)
   const shot = (name: string) => page.screenshot({ path: join(artifacts, name) })
   try {
@@ -151,13 +152,14 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
           await page.keyboard.press("Escape")
         }
       }
-      await row(page, "refund-desk").waitFor()
       // The path is in the hover, not in the row.
       if ((await row(page, "nested-patterns").innerText()).includes("examples/")) throw new Error("the Workflows row repeats its path")
       await assertNothingClipped(page, "Workflows")
     })
     await shot("workflows.png")
     if (!viewsUp) return
+    // Room for the Runs, Trace and Span Details views.
+    await page.locator(".pane-header", { hasText: "Workflows" }).first().click()
 
     await check("the Runs view shows the receiver's address", async () => {
       await page.locator(".pane-header", { hasText: "Runs" }).filter({ hasText: /receiver 127\.0\.0\.1:\d+/ }).first().waitFor({ timeout: 10_000 })
@@ -188,6 +190,18 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       await frame.locator("#search").fill("")
     })
     await shot("timeline.png")
+
+    await check("Replay Model Call: the lead's chat prompt opens as a chat and runs again on the same model", async () => {
+      await row(page, "chat local-heuristic-1").click()
+      await row(page, "prompt", "messages").waitFor({ timeout: 15_000 })
+      await commandPalette(page, "aixfx: Replay Model Call")
+      await page.locator(".monaco-editor .view-lines", { hasText: "## system" }).first().waitFor({ timeout: 15_000 })
+      await commandPalette(page, "aixfx: Run Replay")
+      const output = page.locator(".monaco-editor .view-lines", { hasText: "Replay output (local:local-heuristic-1)" }).first()
+      await output.waitFor({ timeout: 180_000 })
+      if (!(await output.innerText()).includes("assistant")) throw new Error("the replay shows no answer")
+    })
+    await shot("replay.png")
 
     await check("refund-desk fails: only the span where it failed is marked, Go to First Failure selects it", async () => {
       await runFromPalette(page, "refund-desk")
