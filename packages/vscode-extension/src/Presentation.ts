@@ -65,10 +65,33 @@ const KIND_ICONS: Record<NodeKind, string> = {
 
 const FAILED = "testing.iconFailed"
 
-/** A step's row names the step alone (`step plan`): its pattern is the row above; the full name is in the hover. */
+/**
+ * A row's short name: the icon already says what kind of span it is, so the row names only the
+ * thing itself (the agent, the model, the tool, the pattern, the step), which keeps deep trees
+ * readable at the default width. The full span name is the hover's first line.
+ * A step's agent is the row below it, so `team.costs.reviewed-section` shows as `team.costs`.
+ */
 export const nodeLabel = (node: TraceNode): string => {
-  const step = stringAttribute(node.span.attributes, "aixfx.step.name")
-  return node.kind === "step" && step !== undefined ? `step ${step}` : node.span.name
+  const attributes = node.span.attributes
+  const afterSpace = (name: string) => name.slice(name.indexOf(" ") + 1)
+  switch (node.kind) {
+    case "pattern":
+      return stringAttribute(attributes, "aixfx.pattern.name") ?? afterSpace(node.span.name)
+    case "step": {
+      const step = stringAttribute(attributes, "aixfx.step.name")
+      const agent = stringAttribute(attributes, "aixfx.step.agent")
+      if (step === undefined) return node.span.name
+      return agent !== undefined && step.endsWith(`.${agent}`) ? step.slice(0, -agent.length - 1) : step
+    }
+    case "agent":
+      return stringAttribute(attributes, "gen_ai.agent.name") ?? afterSpace(node.span.name)
+    case "model":
+      return stringAttribute(attributes, "gen_ai.response.model") ?? stringAttribute(attributes, "gen_ai.request.model") ?? node.span.name
+    case "tool":
+      return stringAttribute(attributes, "gen_ai.tool.name") ?? afterSpace(node.span.name)
+    default:
+      return node.span.name
+  }
 }
 
 export const traceNodeView = (node: TraceNode, now: number): ItemView => {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { chatMarkdown, parseChat, parseChatMarkdown } from "../src/Chat.js"
 import { compareRuns } from "../src/Compare.js"
-import { detailRows, traceNodeView } from "../src/Presentation.js"
+import { detailRows, nodeLabel, traceNodeView } from "../src/Presentation.js"
 import type { SpanRecord } from "../src/Span.js"
 import { spanError, spanSourceLinks } from "../src/SourceLinks.js"
 import { timelineData } from "../src/Timeline.js"
@@ -34,6 +34,12 @@ describe("wrapper folding (nested-patterns: 79 spans, 9 model calls)", () => {
     expect(folded.filter((node) => node.kind === "model")).toHaveLength(9)
     const usage = (nodes: typeof folded) => nodes[0]!.usage
     expect(usage(folded)).toEqual(usage(unfolded))
+  })
+
+  it("names each row by the thing itself (the icon gives the kind), so deep rows stay short", () => {
+    const labels = allNodes(buildTree(nested)).map((node) => nodeLabel(node))
+    expect(labels.slice(0, 6)).toEqual(["workflow nested-patterns", "onboarding-note", "plan", "lead", "local-heuristic-1", "team.costs"])
+    expect(Math.max(...labels.map((label) => label.length))).toBeLessThanOrEqual(24)
   })
 })
 

@@ -53,8 +53,9 @@ describe("timeline and views", () => {
     expect(view).toMatchObject({ label: "support", icon: "pass", description: "$0.0031" })
     expect(view.tooltip).toContain("900 ms")
     const router = tree.roots[0]!.children[0]!
-    expect(traceNodeView(router, Date.now())).toMatchObject({ label: "pattern.router triage", icon: "type-hierarchy", description: "$0.0031" })
+    expect(traceNodeView(router, Date.now())).toMatchObject({ label: "triage", icon: "type-hierarchy", description: "$0.0031" })
     expect(traceNodeView(router, Date.now()).tooltip).toContain("870 ms")
+    expect(traceNodeView(router, Date.now()).tooltip).toContain("**pattern.router triage**")
   })
 
   it("shows captured prompt and output first among a span's details", () => {

@@ -35,7 +35,10 @@ export class DetailsView implements vscode.TreeDataProvider<DetailRow> {
         break
       case "content":
         item.iconPath = new vscode.ThemeIcon(row.label === "prompt" ? "comment" : "comment-discussion")
-        if (row.messages !== undefined) item.description = `${row.messages} message${row.messages === 1 ? "" : "s"} — click to open as a chat`
+        if (row.messages !== undefined) {
+          item.description = `${row.messages} message${row.messages === 1 ? "" : "s"}`
+          item.tooltip = `${item.description}: click to open as a chat`
+        }
         item.command = { command: "aixfx.showSpanContent", title: "Show in Editor", arguments: [row] }
         break
       case "fact":

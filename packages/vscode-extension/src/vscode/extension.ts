@@ -297,7 +297,6 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
 
   /** Prompt documents opened by Replay Model Call, by document URI. */
   const drafts = new Map<string, ReplayDraft>()
-  const replayHeader = (request: ReplayRequest) => `<!-- aixfx replay: ${request.model}. Edit the messages, then run "aixfx: Run Replay" (the ▶ above). -->\n\n`
 
   /** Opens the captured prompt of a chat span as an editable chat, ready to run again. */
   const replayModelCall = async (arg?: TraceNode | SpanRecord): Promise<vscode.TextDocument | undefined> => {
@@ -309,7 +308,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
     const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd()
-    const document = await vscode.workspace.openTextDocument({ content: replayHeader(request) + chatMarkdown("prompt", request.messages), language: "markdown" })
+    const document = await vscode.workspace.openTextDocument({ content: chatMarkdown(`Replay on ${request.model}: edit the messages, then Run Replay`, request.messages), language: "markdown" })
     drafts.set(document.uri.toString(), { request, from: run?.workflowPath === undefined ? folder : dirname(run.workflowPath) })
     await vscode.window.showTextDocument(document, { preview: false })
     codeLens.refresh()

@@ -97,11 +97,15 @@ const webviewFrame = async (page: Page, selector: string, timeoutMs: number): Pr
   throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`)
 }
 
-/** Rows of the aixfx sidebar whose label or description does not fit: their text is cut off on screen. */
+/**
+ * Rows of the Workflows, Runs and Trace views whose name or figure does not fit: their text is cut
+ * off on screen. (Span Details rows are key/value pairs whose long values end in the hover.)
+ */
 const clippedRows = (page: Page): Promise<ReadonlyArray<string>> =>
   page.evaluate(() => {
     const clipped: Array<string> = []
-    for (const row of document.querySelectorAll<HTMLElement>(".part.sidebar .monaco-list-row[role='treeitem']")) {
+    const panes = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].filter((pane) => !(pane.querySelector(".pane-header")?.textContent ?? "").includes("Span Details"))
+    for (const row of panes.flatMap((pane) => [...pane.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']")])) {
       const container = row.querySelector<HTMLElement>(".monaco-icon-label-container")
       if (container === null || container.clientWidth === 0) continue
       const box = container.getBoundingClientRect()
@@ -126,6 +130,19 @@ const runFromPalette = async (page: Page, workflow: string): Promise<void> => {
   await page.keyboard.press("Enter")
 }
 
+/** A tree row whose name is exactly `label` (a trace row names its agent, model, step or pattern). */
+const labelRow = (page: Page, label: string) =>
+  page.locator(".part.sidebar .monaco-list-row[role='treeitem']").filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) })
+
+/** The Trace view's rows as [depth, name, description]. */
+const traceRows = (page: Page): Promise<ReadonlyArray<readonly [number, string, string]>> =>
+  page.evaluate(() => {
+    const pane = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].find((candidate) => candidate.querySelector(".pane-header")?.textContent?.includes("Trace"))
+    return [...(pane?.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']") ?? [])].map(
+      (row) => [Number(row.getAttribute("aria-level")), row.querySelector(".label-name")?.textContent ?? "", row.querySelector(".label-description")?.textContent ?? ""] as const
+    )
+  })
+
 /** A Runs row of `workflow` that shows `icon` (pass, error, sync~spin → "sync"). */
 const runRow = (page: Page, workflow: string, icon: string) =>
   page.locator(".monaco-list-row[role='treeitem']", { hasText: workflow }).filter({ has: page.locator(`.codicon-${icon}`) }).first()
@@ -134,7 +151,8 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
   // The sidebar keeps its default width; the window is tall so the trees show many rows at once.
   const page = await browser.newPage({ viewport: { width: 1500, height: 1700 } })
   page.setDefaultTimeout(30_000)
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, name) })
+  // Generous: on a loaded machine a full-page screenshot can take long.
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, name), timeout: 120_000 }).catch((error: unknown) => say(`screenshot ${name} failed: ${String(error)}`))
   try {
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 })
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
@@ -168,10 +186,12 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     await check("nested-patterns (a real example): readable trace at the default width, wrapper chains folded", async () => {
       await runFromPalette(page, "nested-patterns")
       await runRow(page, "nested-patterns", "pass").waitFor({ timeout: 180_000 })
-      await row(page, "agent.call lead").waitFor({ timeout: 30_000 })
-      await row(page, "chat local-heuristic-1").waitFor()
-      const rows = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']").allInnerTexts()
-      if (rows.some((text) => text.includes("invoke_agent lead"))) throw new Error("the invoke_agent wrapper of lead is not folded")
+      await labelRow(page, "lead").first().waitFor({ timeout: 30_000 })
+      // agent.call lead → invoke_agent lead → invoke_agent lead → chat is two rows: the agent, then its model call.
+      const rows = await traceRows(page)
+      const lead = rows.findIndex(([, name]) => name === "lead")
+      const [level] = rows[lead]!
+      if (rows[lead + 1]?.[1] !== "local-heuristic-1" || rows[lead + 1]?.[0] !== level + 1) throw new Error(`the lead's wrappers are not folded: ${JSON.stringify(rows.slice(lead, lead + 3))}`)
       await assertNothingClipped(page, "Runs and Trace")
     })
     await shot("views.png")
@@ -192,10 +212,11 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     await shot("timeline.png")
 
     await check("Replay Model Call: the lead's chat prompt opens as a chat and runs again on the same model", async () => {
-      await row(page, "chat local-heuristic-1").click()
+      await labelRow(page, "local-heuristic-1").first().click()
       await row(page, "prompt", "messages").waitFor({ timeout: 15_000 })
       await commandPalette(page, "aixfx: Replay Model Call")
       await page.locator(".monaco-editor .view-lines", { hasText: "## system" }).first().waitFor({ timeout: 15_000 })
+      await page.locator(".tab.active", { hasText: "Replay on local:local-heuristic-1" }).waitFor({ timeout: 15_000 })
       await commandPalette(page, "aixfx: Run Replay")
       const output = page.locator(".monaco-editor .view-lines", { hasText: "Replay output (local:local-heuristic-1)" }).first()
       await output.waitFor({ timeout: 180_000 })
@@ -207,14 +228,16 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       await runFromPalette(page, "refund-desk")
       await runRow(page, "refund-desk", "error").waitFor({ timeout: 180_000 })
       await commandPalette(page, "aixfx: Go to First Failure")
-      const selected = page.locator(".monaco-list-row[role='treeitem'][aria-selected='true']", { hasText: "agent.call refunds" }).first()
+      const selected = labelRow(page, "refunds").and(page.locator("[aria-selected='true']")).first()
       await selected.waitFor({ timeout: 15_000 })
       if ((await selected.locator(".codicon-error").count()) !== 1) throw new Error("the failing span has no error mark")
       if (!(await selected.innerText()).includes("failed here")) throw new Error("the failing span does not say it failed here")
-      const marked = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']").filter({ has: page.locator(".codicon-error") }).allInnerTexts()
-      // The Runs row (a failed run) and the failing span; the ancestors that propagated it keep their own icons.
-      const spansMarked = marked.filter((text) => !text.includes("refund-desk") || text.includes("agent.call"))
-      if (spansMarked.length !== 1) throw new Error(`error mark on ${spansMarked.length} trace rows: ${spansMarked.join(" | ")}`)
+      // Only the failing span; the ancestors that propagated the failure keep their own icons.
+      const marked = await page.evaluate(() => {
+        const pane = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].find((candidate) => candidate.querySelector(".pane-header")?.textContent?.includes("Trace"))
+        return [...(pane?.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']") ?? [])].filter((row) => row.querySelector(".codicon-error") !== null).map((row) => row.querySelector(".label-name")?.textContent ?? "")
+      })
+      if (JSON.stringify(marked) !== JSON.stringify(["refunds"])) throw new Error(`error mark on trace rows: ${JSON.stringify(marked)}`)
       await row(page, "error", "ledger has no invoice 1042").waitFor({ timeout: 15_000 })
       await assertNothingClipped(page, "Trace of a failed run")
     })
@@ -222,8 +245,8 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
 
     await check("a stack link in Span Details opens the workflow at the failing line", async () => {
       await row(page, "at lookUpLedger", "refund-desk.ts:11").click()
-      await page.locator(".tab.active", { hasText: "refund-desk.ts" }).waitFor({ timeout: 15_000 })
-      await page.locator(".statusbar-item", { hasText: /Ln 11, Col 67/ }).first().waitFor({ timeout: 15_000 })
+      await page.locator(".tab.active", { hasText: "refund-desk.ts" }).waitFor({ timeout: 60_000 })
+      await page.locator(".statusbar-item", { hasText: /Ln 11, Col 67/ }).first().waitFor({ timeout: 60_000 })
     })
     await shot("stack-link.png")
 
@@ -231,11 +254,11 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     await check("a live run (slow-review) shows its running span with a ticking clock before it ends", async () => {
       await commandPalette(page, "aixfx: Focus on Runs View")
       await runFromPalette(page, "slow-review")
-      const running = page.locator(".part.sidebar .monaco-list-row[role='treeitem']", { hasText: "agent.call publisher" }).filter({ hasText: /running \d/ }).first()
+      const running = labelRow(page, "publisher").filter({ hasText: /running \d/ }).first()
       await running.waitFor({ timeout: 120_000 })
       const first = await running.innerText()
       await page.waitForTimeout(2_500)
-      const later = await page.locator(".part.sidebar .monaco-list-row[role='treeitem']", { hasText: "agent.call publisher" }).first().innerText()
+      const later = await labelRow(page, "publisher").first().innerText()
       if (later === first) throw new Error(`the clock did not move: ${first}`)
       if ((await runRow(page, "slow-review", "sync").count()) !== 1) throw new Error("the run is no longer running")
       liveSeen = true
@@ -267,7 +290,7 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     })
     await shot("compare.png")
   } finally {
-    await page.screenshot({ path: join(artifacts, "ui-last.png") }).catch(() => undefined)
+    await page.screenshot({ path: join(artifacts, "ui-last.png"), timeout: 120_000 }).catch(() => undefined)
     await page.close()
   }
 }
