@@ -4,6 +4,7 @@
  * filters offer. Plain data, posted to the webview as a message.
  */
 import { formatCost, formatDuration, formatTokens } from "./Format.js"
+import { nodeLabel } from "./Presentation.js"
 import type { Run } from "./RunStore.js"
 import { stringAttribute } from "./Span.js"
 import { type UsageSummary, summarize } from "./Summary.js"
@@ -12,7 +13,9 @@ import { type NodeKind, type TraceNode, type TraceTree, nodeDurationMs, runDurat
 export interface TimelineBar {
   readonly key: string
   readonly parentKey: string | undefined
+  /** The span's full name (hover, search) and the row's short name (as in the Trace view). */
   readonly name: string
+  readonly label: string
   readonly kind: NodeKind
   readonly depth: number
   readonly offsetMs: number
@@ -50,6 +53,7 @@ export const timelineData = (run: Run, tree: TraceTree, now: number): TimelineDa
       key: node.key,
       parentKey: node.parentKey,
       name: node.span.name,
+      label: nodeLabel(node),
       kind: node.kind,
       depth,
       offsetMs: node.startMs - start,

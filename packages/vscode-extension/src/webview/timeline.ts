@@ -54,7 +54,6 @@ const drawLegend = (): void => {
   propagated.append(element("span", "swatch bar propagated"), "propagated")
   const running = element("span", "")
   running.append(element("span", "swatch kind-agent bar open"), "running")
-  for (const swatch of [failed, propagated, running]) swatch.querySelector(".swatch")?.setAttribute("style", "position: static")
   legend.replaceChildren(...entries, failed, propagated, running)
 }
 
@@ -113,7 +112,7 @@ const row = (bar: TimelineBar, total: number): HTMLElement => {
   }
   label.append(toggle)
   if (bar.failedHere) label.append(element("span", "failed-mark", "✖ "))
-  label.append(element("span", "name", bar.name))
+  label.append(element("span", "name", bar.label))
   const viewport = element("div", "viewport")
   const inner = element("div", "track-inner track")
   const block = element("button", `bar kind-${bar.kind}${bar.failedHere ? " failed-here" : ""}${bar.error ? " propagated" : ""}${bar.open ? " open" : ""}`)
@@ -147,7 +146,7 @@ const applyFilters = (): void => {
     (!errorsOnly.checked || bar.failedHere || bar.error) &&
     (agentFilter.value === "" || bar.agent === agentFilter.value) &&
     (modelFilter.value === "" || (bar.kind === "model" && bar.model === modelFilter.value))
-  const matches = new Set(data.bars.filter((bar) => query !== "" && `${bar.name} ${bar.detail}`.toLowerCase().includes(query)).map((bar) => bar.key))
+  const matches = new Set(data.bars.filter((bar) => query !== "" && `${bar.name} ${bar.label} ${bar.detail}`.toLowerCase().includes(query)).map((bar) => bar.key))
   const shownBySearch = new Set<string>()
   for (const key of matches) for (const bar of [byKey.get(key)!, ...ancestors(byKey.get(key)!)]) shownBySearch.add(bar.key)
   for (const line of chart.querySelectorAll<HTMLElement>(".row")) {
