@@ -75,6 +75,8 @@ export const nodeLabel = (node: TraceNode): string => {
   const attributes = node.span.attributes
   const afterSpace = (name: string) => name.slice(name.indexOf(" ") + 1)
   switch (node.kind) {
+    case "workflow":
+      return stringAttribute(attributes, "aixfx.workflow.name") ?? node.span.name
     case "pattern":
       return stringAttribute(attributes, "aixfx.pattern.name") ?? afterSpace(node.span.name)
     case "step": {
@@ -97,7 +99,8 @@ export const nodeLabel = (node: TraceNode): string => {
 export const traceNodeView = (node: TraceNode, now: number): ItemView => {
   const duration = nodeDurationMs(node, now)
   const error = spanError(node.span) ?? node.folded.map(spanError).find((message) => message !== undefined)
-  const description = node.open ? `running ${formatDuration(duration)}` : node.failedHere ? "failed here" : figure(duration, node.usage)
+  // A running row's spinner says it runs; its figure is the ticking clock.
+  const description = node.open ? formatDuration(duration) : node.failedHere ? "failed here" : figure(duration, node.usage)
   const lines = [`**${node.span.name}** (${node.kind})`, `${node.open ? "running " : ""}${formatDuration(duration)} · ${usageLines(node.usage).join(" · ")}`]
   const model = stringAttribute(node.span.attributes, "gen_ai.response.model") ?? stringAttribute(node.span.attributes, "gen_ai.request.model")
   if (model !== undefined) lines.push(`model ${model}`)

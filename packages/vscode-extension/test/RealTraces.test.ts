@@ -38,7 +38,7 @@ describe("wrapper folding (nested-patterns: 79 spans, 9 model calls)", () => {
 
   it("names each row by the thing itself (the icon gives the kind), so deep rows stay short", () => {
     const labels = allNodes(buildTree(nested)).map((node) => nodeLabel(node))
-    expect(labels.slice(0, 6)).toEqual(["workflow nested-patterns", "onboarding-note", "plan", "lead", "local-heuristic-1", "team.costs"])
+    expect(labels.slice(0, 6)).toEqual(["nested-patterns", "onboarding-note", "plan", "lead", "local-heuristic-1", "team.costs"])
     expect(Math.max(...labels.map((label) => label.length))).toBeLessThanOrEqual(24)
   })
 })
@@ -86,7 +86,7 @@ describe("live runs", () => {
     const tree = buildTree([open, ...started.map((span) => ({ ...span, endMs: span.startMs, open: true as const }))])
     const root = tree.roots[0]!
     expect(root.open).toBe(true)
-    expect(traceNodeView(root, workflow.startMs + 1_500)).toMatchObject({ icon: "loading~spin", description: "running 1.50 s" })
+    expect(traceNodeView(root, workflow.startMs + 1_500)).toMatchObject({ icon: "loading~spin", description: "1.50 s" })
     const run = { status: "running", startedMs: workflow.startMs - 2_000 }
     expect(runDurationMs(run, tree, workflow.startMs + 1_500)).toBe(1_500)
     // Finished: the trace's extent, whatever the process took.

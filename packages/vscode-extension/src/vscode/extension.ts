@@ -125,7 +125,12 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
     if (!live) return
     runsView.refresh()
-    showSelectedRun()
+    const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
+    if (run === undefined) return
+    // Only the running rows change: refresh those items themselves, and the timeline.
+    const tree = trees.get(run.id)
+    traceView.refreshNodes(runningNodes(tree))
+    timeline.update(run, tree)
   }, 1_000)
 
   let receiver: Receiver | undefined
@@ -362,6 +367,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       )
       return picked?.run
     }
+    // The first run is the one given, else the selected one.
     const a = runArgument(first) ?? (await pick("Compare runs: first run"))
     if (a === undefined) return undefined
     const b = (second === undefined ? undefined : runArgument(second)) ?? (await pick(`Compare ${a.label} with`, a.id))

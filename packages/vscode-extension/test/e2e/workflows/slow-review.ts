@@ -8,9 +8,9 @@ import { Effect } from "effect"
 import { isMain, runExample } from "../../../../../examples/shared/run.js"
 
 export const slowReview = Effect.gen(function* () {
-  yield* AgentRuntime.register(Agent.llm({ name: "reviewer", instructions: "Review the change and say whether it can ship." }))
+  yield* AgentRuntime.register(Agent.llm({ name: "reviewer", instructions: "Answer the question using only the facts given." }))
   yield* AgentRuntime.register(Agent.fromFunction("publisher", (input) => Effect.as(Effect.sleep("8 seconds"), Message.make(`published: ${input.payload}`))))
-  const review = yield* AgentRuntime.call("reviewer", Message.make(`Review the deploy requested at ${new Date().toISOString()}.`))
+  const review = yield* AgentRuntime.call("reviewer", Message.make(`When was the deploy requested?\nThe deploy was requested at ${new Date().toISOString()} by the release bot.`))
   yield* AgentRuntime.call("publisher", review)
 })
 
