@@ -158,8 +158,9 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
 
     const viewsUp = await check("the aixfx views list this repository's example workflows by name", async () => {
-      // The views appear once the extension host is up (10–20 s); keep asking until then.
-      const deadline = Date.now() + 120_000
+      // The views fill once the extension host is up and the workspace searched (10–20 s when the
+      // machine is idle, minutes when it is loaded); keep asking until then.
+      const deadline = Date.now() + 360_000
       for (;;) {
         await commandPalette(page, "aixfx: Focus on Workflows View")
         try {
