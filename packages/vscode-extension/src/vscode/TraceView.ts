@@ -5,18 +5,13 @@ import type { TraceNode, TraceTree } from "../TraceTree.js"
 import { treeItem } from "./items.js"
 
 export class TraceView implements vscode.TreeDataProvider<TraceNode> {
-  private readonly changed = new vscode.EventEmitter<undefined | Array<TraceNode>>()
+  private readonly changed = new vscode.EventEmitter<undefined>()
   readonly onDidChangeTreeData = this.changed.event
   private tree: TraceTree = { roots: [], byKey: new Map() }
 
   show(tree: TraceTree): void {
     this.tree = tree
     this.changed.fire(undefined)
-  }
-
-  /** Redraws these rows (a running span's clock), not the whole tree. */
-  refreshNodes(nodes: ReadonlyArray<TraceNode>): void {
-    if (nodes.length > 0) this.changed.fire([...nodes])
   }
 
   node(key: string): TraceNode | undefined {

@@ -125,12 +125,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
     if (!live) return
     runsView.refresh()
-    const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
-    if (run === undefined) return
-    // Only the running rows change: refresh those items themselves, and the timeline.
-    const tree = trees.get(run.id)
-    traceView.refreshNodes(runningNodes(tree))
-    timeline.update(run, tree)
+    // The whole tree: an element-only refresh did not redraw a running row in code-server 4.139.
+    showSelectedRun()
   }, 1_000)
 
   let receiver: Receiver | undefined
