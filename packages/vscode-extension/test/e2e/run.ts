@@ -322,7 +322,7 @@ const hostPhase = async (browser: Browser, base: string, port: number, workspace
     const code = await Promise.race([
       exitCode,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("the extension-host tests did not finish within 180 s")), 180_000)
+        timer = setTimeout(() => reject(new Error("the extension-host tests did not finish within 360 s")), 360_000)
       })
     ]).finally(() => clearTimeout(timer))
     await page.screenshot({ path: join(artifacts, "host-tests.png") }).catch(() => undefined)
