@@ -23,6 +23,7 @@ import {
 } from "@opentelemetry/sdk-trace-base"
 import { Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { DEFAULT_MAX_LENGTH, type ContentCaptureOptions, currentContentCapture } from "./internal/telemetryContent.js"
+import { SpanStartsProcessor } from "./internal/spanStarts.js"
 import { RunMetricsProcessor } from "./internal/telemetryMetrics.js"
 
 export { type ContentCaptureOptions, currentContentCapture, InMemorySpanExporter, type ReadableSpan }
@@ -62,6 +63,11 @@ export interface Options {
   readonly metricReaders?: ReadonlyArray<MetricReader>
   /** Prompts and completions on `chat` spans: off by default; `true` or options turn it on. */
   readonly captureContent?: boolean | Partial<ContentCaptureOptions>
+  /**
+   * Also post each span as it starts (OTLP/HTTP JSON, no end time) to this traces URL, so a live
+   * viewer shows what is running now (the VS Code extension sets `AIXFX_SPAN_STARTS_URL`).
+   */
+  readonly spanStartsUrl?: string
 }
 
 /**
@@ -90,6 +96,7 @@ export const withContentCapture = (capture: boolean | Partial<ContentCaptureOpti
 /** Span processors for the destinations in `options`, made afresh for each build of the layer. */
 const spanProcessors = (options: Options): Array<SpanProcessor> => {
   const processors: Array<SpanProcessor> = []
+  if (options.spanStartsUrl !== undefined) processors.push(new SpanStartsProcessor(options.spanStartsUrl))
   if (options.memory !== undefined) processors.push(new SimpleSpanProcessor(options.memory))
   if (options.otlp !== undefined) {
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlp.url, headers: revealAll(options.otlp.headers) })))
@@ -123,7 +130,7 @@ const metricReaders = (options: Options): Array<MetricReader> => [
 /** The SDK with every destination in `options` (and agent/pattern metrics), plus the content-capture setting. */
 export const layer = (options: Options): Layer.Layer<never> => {
   const capture = Layer.locallyScoped(currentContentCapture, captureOptions(options.captureContent))
-  const hasDestination = options.memory !== undefined || options.otlp !== undefined || options.langfuse !== undefined
+  const hasDestination = options.memory !== undefined || options.otlp !== undefined || options.langfuse !== undefined || options.spanStartsUrl !== undefined
   if (!hasDestination && (options.metricReaders ?? []).length === 0) return capture
   const serviceName = options.serviceName ?? options.otlp?.serviceName ?? DEFAULT_SERVICE
   const sdk = Layer.discard(
@@ -169,6 +176,7 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
   const baseUrl = yield* Config.withDefault(Config.string("LANGFUSE_BASE_URL"), DEFAULT_LANGFUSE_URL)
   const capture = yield* Config.withDefault(Config.boolean("AIXFX_CAPTURE_CONTENT"), false)
   const maxLength = yield* Config.withDefault(Config.integer("AIXFX_CAPTURE_MAX_LENGTH"), DEFAULT_MAX_LENGTH)
+  const spanStartsUrl = yield* Config.option(Config.string("AIXFX_SPAN_STARTS_URL"))
   if (Option.isSome(publicKey) !== Option.isSome(secretKey)) {
     // Half a key pair is a mistake worth failing on: every export would be rejected.
     return yield* Config.fail(
@@ -182,6 +190,7 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
   return {
     serviceName,
     captureContent: { enabled: capture, maxLength },
+    ...Option.match(spanStartsUrl, { onNone: () => ({}), onSome: (url) => ({ spanStartsUrl: url }) }),
     ...Option.match(otlp, { onNone: () => ({}), onSome: (o) => ({ otlp: o }) }),
     ...(Option.isSome(publicKey) && Option.isSome(secretKey)
       ? { langfuse: { publicKey: publicKey.value, secretKey: secretKey.value, baseUrl } }
@@ -193,6 +202,7 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
  * Every destination the environment configures: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
  * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`; `OTEL_EXPORTER_OTLP_HEADERS`),
  * Langfuse when `LANGFUSE_PUBLIC_KEY` and `LANGFUSE_SECRET_KEY` are (`LANGFUSE_BASE_URL`), named
- * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`).
+ * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`); span
+ * starts posted live to `AIXFX_SPAN_STARTS_URL` when it is set.
  */
 export const layerFromEnv: Layer.Layer<never, ConfigError.ConfigError> = Layer.unwrapEffect(Effect.map(optionsFromEnv, layer))

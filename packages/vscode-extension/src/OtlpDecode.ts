@@ -42,8 +42,9 @@ const decodeSpan = (span: Json, resource: Attributes, scope: string | undefined)
   const name = optionalString(span["name"], "name") ?? ""
   const startMs = nanosToMs(span["startTimeUnixNano"], "startTimeUnixNano")
   const end = span["endTimeUnixNano"]
-  // An end of zero means the span has not ended; show it as a point until it does.
-  const endMs = end === undefined || end === "0" || end === 0 ? startMs : nanosToMs(end, "endTimeUnixNano")
+  // An end of zero (or none) means the span has not ended yet: it is open.
+  const open = end === undefined || end === null || end === "0" || end === 0
+  const endMs = open ? startMs : nanosToMs(end, "endTimeUnixNano")
   const status = span["status"] === undefined ? {} : object(span["status"], "status")
   const statusMessage = optionalString(status["message"], "status.message")
   return {
@@ -54,6 +55,7 @@ const decodeSpan = (span: Json, resource: Attributes, scope: string | undefined)
     kind: enumValue(span["kind"], SPAN_KINDS, "kind"),
     startMs,
     endMs,
+    ...(open ? { open: true as const } : {}),
     status: STATUS_CODES[enumValue(status["code"], STATUS_NAMES, "status.code")] ?? "unset",
     ...(statusMessage === undefined || statusMessage === "" ? {} : { statusMessage }),
     attributes: attributes(span["attributes"]),
@@ -83,7 +85,7 @@ const attributes = (value: unknown): Attributes => {
 const anyValue = (value: unknown): AttributeValue => {
   if (value === undefined || value === null) return null
   const v = object(value, "AnyValue")
-  if ("stringValue" in v) return stringOf(v["stringValue"], "stringValue")
+  if ("stringValue" in v) return capped(stringOf(v["stringValue"], "stringValue"))
   if ("boolValue" in v) {
     if (typeof v["boolValue"] !== "boolean") throw new OtlpDecodeError("boolValue must be a boolean")
     return v["boolValue"]
@@ -105,9 +107,17 @@ const anyValue = (value: unknown): AttributeValue => {
     const kvlist = v["kvlistValue"] === null ? {} : object(v["kvlistValue"], "kvlistValue")
     return attributes(kvlist["values"])
   }
-  if ("bytesValue" in v) return stringOf(v["bytesValue"], "bytesValue")
+  if ("bytesValue" in v) return capped(stringOf(v["bytesValue"], "bytesValue"))
   return null
 }
+
+/** The longest attribute string kept (in memory, in workspace state, in exports); longer ones are cut, with a marker. */
+export const MAX_ATTRIBUTE_CHARS = 32_768
+
+export const TRUNCATION_MARKER = "…[aixfx: truncated]"
+
+const capped = (text: string): string =>
+  text.length <= MAX_ATTRIBUTE_CHARS ? text : `${text.slice(0, MAX_ATTRIBUTE_CHARS)}${TRUNCATION_MARKER} (${text.length.toLocaleString("en-US")} characters in all)`
 
 /** int64 arrives as a decimal string; keep it a string when it does not fit a double exactly. */
 const intValue = (value: unknown): number | string => {

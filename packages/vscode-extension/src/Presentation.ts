@@ -1,17 +1,20 @@
 /**
  * How runs, trace nodes and span details look in the tree views: labels, descriptions, codicons.
- * Plain data; the VS Code adapter turns it into TreeItems.
+ * Rows carry the name and ONE figure, so they stay readable at the default sidebar width; the rest
+ * goes in the hover and in Span Details. Plain data; the VS Code adapter turns it into TreeItems.
  */
-import { formatCost, formatDuration } from "./Format.js"
+import { parseChat } from "./Chat.js"
+import { formatCost, formatDuration, formatTokens } from "./Format.js"
 import type { Run, RunStatus } from "./RunStore.js"
-import type { AttributeValue, SpanRecord } from "./Span.js"
-import { nodeDetail } from "./Timeline.js"
-import type { NodeKind, TraceNode } from "./TraceTree.js"
+import { type AttributeValue, type SpanRecord, stringAttribute } from "./Span.js"
+import { type SourceLink, spanError, spanSourceLinks } from "./SourceLinks.js"
+import { type NodeKind, type TraceNode, nodeDurationMs } from "./TraceTree.js"
 import type { Usage } from "./Usage.js"
 
 export interface ItemView {
   readonly label: string
   readonly description: string
+  /** Markdown. */
   readonly tooltip: string
   /** A codicon id. */
   readonly icon: string
@@ -29,15 +32,25 @@ const STATUS_ICONS: Record<RunStatus, { readonly icon: string; readonly color?: 
   imported: { icon: "file" }
 }
 
-export const runView = (run: Run, usage: Usage, now: number): ItemView => {
-  const duration = (run.endedMs ?? now) - run.startedMs
-  const parts: Array<string> = [run.status, formatDuration(duration)]
-  parts.push(usage.costUsd === undefined ? "cost unknown" : formatCost(usage.costUsd))
-  const lines = [`**${run.label}** — ${run.status}`, `started ${new Date(run.startedMs).toLocaleString()}`]
+/** The one figure of a row: cost where there is a non-zero one, else the duration. */
+const figure = (durationMs: number, usage: Usage): string => (usage.costUsd !== undefined && usage.costUsd > 0 ? formatCost(usage.costUsd) : formatDuration(durationMs))
+
+const usageLines = (usage: Usage): Array<string> => {
+  const lines: Array<string> = []
+  if (usage.modelCalls > 0) lines.push(`${usage.modelCalls} model call${usage.modelCalls === 1 ? "" : "s"}`)
+  if (usage.inputTokens + usage.outputTokens > 0) lines.push(`${formatTokens(usage.inputTokens)} in · ${formatTokens(usage.outputTokens)} out`)
+  lines.push(usage.costUsd === undefined ? "cost unknown" : `cost ${formatCost(usage.costUsd)}`)
+  return lines
+}
+
+/** `durationMs` is the run's one duration (runDurationMs), the same in every view. */
+export const runView = (run: Run, usage: Usage, durationMs: number): ItemView => {
+  const description = run.status === "running" ? formatDuration(durationMs) : figure(durationMs, usage)
+  const lines = [`**${run.label}** — ${run.status}`, `${formatDuration(durationMs)} · ${usageLines(usage).join(" · ")}`, `started ${new Date(run.startedMs).toLocaleString()}`]
   if (run.exitCode !== undefined) lines.push(`exit code ${run.exitCode}`)
   if (run.workflowPath !== undefined) lines.push(run.workflowPath)
   if (run.droppedSpans > 0) lines.push(`${run.droppedSpans} spans dropped (per-run limit)`)
-  return { label: run.label, description: parts.join(" · "), tooltip: lines.join("\n\n"), ...STATUS_ICONS[run.status] }
+  return { label: run.label, description, tooltip: lines.join("\n\n"), ...STATUS_ICONS[run.status] }
 }
 
 const KIND_ICONS: Record<NodeKind, string> = {
@@ -50,42 +63,95 @@ const KIND_ICONS: Record<NodeKind, string> = {
   span: "symbol-misc"
 }
 
-export const traceNodeView = (node: TraceNode): ItemView => {
-  const error = node.span.status === "error"
-  const description = [nodeDetail(node), ...(error ? ["error"] : []), ...(node.orphan ? ["parent not received"] : [])].join(" · ")
-  const tooltip = [`**${node.span.name}** (${node.kind})`, description, ...(node.span.statusMessage === undefined ? [] : [node.span.statusMessage])].join("\n\n")
-  return error
-    ? { label: node.span.name, description, tooltip, icon: "error", color: "testing.iconFailed" }
-    : { label: node.span.name, description, tooltip, icon: KIND_ICONS[node.kind] }
+const FAILED = "testing.iconFailed"
+
+/**
+ * A row's short name: the icon already says what kind of span it is, so the row names only the
+ * thing itself (the agent, the model, the tool, the pattern, the step), which keeps deep trees
+ * readable at the default width. The full span name is the hover's first line.
+ * A step's agent is the row below it, so `team.costs.reviewed-section` shows as `team.costs`.
+ */
+export const nodeLabel = (node: TraceNode): string => {
+  const attributes = node.span.attributes
+  const afterSpace = (name: string) => name.slice(name.indexOf(" ") + 1)
+  switch (node.kind) {
+    case "workflow":
+      return stringAttribute(attributes, "aixfx.workflow.name") ?? node.span.name
+    case "pattern":
+      return stringAttribute(attributes, "aixfx.pattern.name") ?? afterSpace(node.span.name)
+    case "step": {
+      const step = stringAttribute(attributes, "aixfx.step.name")
+      const agent = stringAttribute(attributes, "aixfx.step.agent")
+      if (step === undefined) return node.span.name
+      return agent !== undefined && step.endsWith(`.${agent}`) ? step.slice(0, -agent.length - 1) : step
+    }
+    case "agent":
+      return stringAttribute(attributes, "gen_ai.agent.name") ?? afterSpace(node.span.name)
+    case "model":
+      return stringAttribute(attributes, "gen_ai.response.model") ?? stringAttribute(attributes, "gen_ai.request.model") ?? node.span.name
+    case "tool":
+      return stringAttribute(attributes, "gen_ai.tool.name") ?? afterSpace(node.span.name)
+    default:
+      return node.span.name
+  }
 }
 
-export interface DetailRow {
-  readonly label: string
-  readonly value: string
-  /** Content captured from the model call (prompt or output): shown in full on demand. */
-  readonly content: boolean
+export const traceNodeView = (node: TraceNode, now: number): ItemView => {
+  const duration = nodeDurationMs(node, now)
+  const error = spanError(node.span) ?? node.folded.map(spanError).find((message) => message !== undefined)
+  // A running row's spinner says it runs; its figure is the ticking clock.
+  const description = node.open ? formatDuration(duration) : node.failedHere ? "failed here" : figure(duration, node.usage)
+  const lines = [`**${node.span.name}** (${node.kind})`, `${node.open ? "running " : ""}${formatDuration(duration)} · ${usageLines(node.usage).join(" · ")}`]
+  const model = stringAttribute(node.span.attributes, "gen_ai.response.model") ?? stringAttribute(node.span.attributes, "gen_ai.request.model")
+  if (model !== undefined) lines.push(`model ${model}`)
+  if (error !== undefined) lines.push(node.failedHere ? `**Failed here:** ${error}` : `Propagated an error from below: ${error}`)
+  if (node.folded.length > 0) lines.push(`Folded runtime wrappers: ${node.folded.map((span) => span.name).join(" → ")}`)
+  if (node.orphan) lines.push("Its parent span has not been received (yet).")
+  const tooltip = lines.join("\n\n")
+  const label = nodeLabel(node)
+  if (node.open) return { label, description, tooltip, icon: "loading~spin" }
+  if (node.failedHere) return { label, description, tooltip, icon: "error", color: FAILED }
+  // An ancestor that only propagated the failure keeps its kind's icon, tinted.
+  if (node.errors > 0) return { label, description, tooltip, icon: KIND_ICONS[node.kind], color: FAILED }
+  return { label, description, tooltip, icon: KIND_ICONS[node.kind] }
 }
+
+export type DetailRow =
+  | { readonly type: "fact"; readonly label: string; readonly value: string }
+  | { readonly type: "error"; readonly label: string; readonly value: string }
+  /** Content captured from the model call (prompt or output): opens as a chat transcript. */
+  | { readonly type: "content"; readonly label: string; readonly value: string; readonly messages: number | undefined }
+  | { readonly type: "source"; readonly label: string; readonly value: string; readonly link: SourceLink }
 
 const CONTENT: Record<string, string> = { "gen_ai.input.messages": "prompt", "gen_ai.output.messages": "output" }
 
-/** The selected span's facts: prompt and output first when captured, then status, timing and attributes. */
-export const detailRows = (span: SpanRecord): ReadonlyArray<DetailRow> => {
-  const content = Object.entries(CONTENT).flatMap(([key, label]) =>
-    span.attributes[key] === undefined ? [] : [{ label, value: attributeText(span.attributes[key]!), content: true }]
-  )
-  const facts: Array<DetailRow> = [
-    { label: "status", value: span.statusMessage === undefined ? span.status : `${span.status}: ${span.statusMessage}`, content: false },
-    { label: "duration", value: formatDuration(span.endMs - span.startMs), content: false },
-    { label: "span id", value: span.spanId, content: false },
-    { label: "trace id", value: span.traceId, content: false }
+const fileName = (path: string): string => path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1)
+
+/** The selected span's facts: its error and source links first, prompt and output, then status, timing and attributes. */
+export const detailRows = (span: SpanRecord, now = Date.now()): ReadonlyArray<DetailRow> => {
+  const error = spanError(span)
+  const errors: Array<DetailRow> = error === undefined ? [] : [{ type: "error", label: "error", value: error }]
+  const sources: Array<DetailRow> = spanSourceLinks(span).map((link) => ({ type: "source", label: link.where === undefined ? "at" : `at ${link.where}`, value: `${fileName(link.path)}:${link.line}`, link }))
+  const content: Array<DetailRow> = Object.entries(CONTENT).flatMap(([key, label]): Array<DetailRow> => {
+    const value = span.attributes[key]
+    if (value === undefined) return []
+    const text = attributeText(value)
+    return [{ type: "content", label, value: text, messages: parseChat(text)?.length }]
+  })
+  const fact = (label: string, value: string): DetailRow => ({ type: "fact", label, value })
+  const facts = [
+    fact("status", span.open === true ? "running" : span.status),
+    fact("duration", `${span.open === true ? "running " : ""}${formatDuration(Math.max(0, (span.open === true ? now : span.endMs) - span.startMs))}`),
+    fact("span id", span.spanId),
+    fact("trace id", span.traceId)
   ]
   const attributes = Object.entries(span.attributes)
     .filter(([key]) => CONTENT[key] === undefined)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => ({ label: key, value: attributeText(value), content: false }))
-  const events = span.events.map((event) => ({ label: `event ${event.name}`, value: attributeText(event.attributes), content: false }))
-  const resource = Object.entries(span.resource).map(([key, value]) => ({ label: `resource ${key}`, value: attributeText(value), content: false }))
-  return [...content, ...facts, ...attributes, ...events, ...resource]
+    .map(([key, value]) => fact(key, attributeText(value)))
+  const events = span.events.map((event) => fact(`event ${event.name}`, attributeText(event.attributes)))
+  const resource = Object.entries(span.resource).map(([key, value]) => fact(`resource ${key}`, attributeText(value)))
+  return [...errors, ...sources, ...content, ...facts, ...attributes, ...events, ...resource]
 }
 
 const attributeText = (value: AttributeValue): string => (typeof value === "string" ? value : JSON.stringify(value))

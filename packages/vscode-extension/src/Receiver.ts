@@ -1,7 +1,8 @@
 /**
  * The local OTLP/HTTP trace receiver: `POST /v1/traces` (any OpenTelemetry program) and
  * `POST /runs/<run id>/v1/traces` (a child process started by the extension, whose
- * OTEL_EXPORTER_OTLP_ENDPOINT names its run). JSON and protobuf bodies, gzip or not. Binds
+ * OTEL_EXPORTER_OTLP_ENDPOINT names its run). `/v1/metrics` and `/v1/logs` are accepted and
+ * dropped, so a run exporting them sees no errors. JSON and protobuf bodies, gzip or not. Binds
  * 127.0.0.1 only. A request is decoded whole before anything is handed on, so a malformed one
  * (400) or an oversized one (413) changes nothing.
  */
@@ -27,7 +28,7 @@ export interface Receiver {
 }
 
 const HOST = "127.0.0.1"
-const ROUTE = /^\/(?:runs\/([A-Za-z0-9_.-]{1,100})\/)?v1\/traces\/?$/
+const ROUTE = /^\/(?:runs\/([A-Za-z0-9_.-]{1,100})\/)?v1\/(traces|metrics|logs)\/?$/
 
 export const startReceiver = (options: ReceiverOptions): Promise<Receiver> =>
   new Promise((resolve, reject) => {
@@ -61,6 +62,8 @@ const handle = (request: IncomingMessage, response: ServerResponse, options: Rec
   const protobuf = contentType === "application/x-protobuf" || contentType === "application/protobuf"
   if (!protobuf && contentType !== "application/json") return reply(response, 415, `unsupported content type ${contentType}`)
 
+  // Runs export metrics (and maybe logs) to the same endpoint; they are taken and dropped, not refused.
+  if (route[2] !== "traces") return discard(request, response, protobuf)
   const declared = Number(request.headers["content-length"] ?? "0")
   if (declared > options.maxBodyBytes) return refuseTooLarge(request, response, options.maxBodyBytes)
   const chunks: Array<Buffer> = []
@@ -92,6 +95,15 @@ const handle = (request: IncomingMessage, response: ServerResponse, options: Rec
     } else response.writeHead(200, { "content-type": "application/json" }).end("{}")
   })
   request.on("error", () => response.destroy())
+}
+
+/** Reads the body to its end and answers an empty export response. */
+const discard = (request: IncomingMessage, response: ServerResponse, protobuf: boolean): void => {
+  request.resume()
+  request.on("end", () => {
+    if (protobuf) response.writeHead(200, { "content-type": "application/x-protobuf" }).end()
+    else response.writeHead(200, { "content-type": "application/json" }).end("{}")
+  })
 }
 
 class TooLarge extends Error {}

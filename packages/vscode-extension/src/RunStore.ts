@@ -2,7 +2,8 @@
  * Runs and their spans. A run is either one child process started by the extension (its spans
  * arrive on the receiver path that names the run) or, for spans from any other program, one trace
  * id. Spans are keyed by trace and span id, so a span sent twice is stored once (the later copy
- * wins: exporters resend a span only to complete it).
+ * wins: exporters resend a span only to complete it), except that an open span (a start notice)
+ * never replaces a finished one.
  */
 import { type SpanRecord, spanKey } from "./Span.js"
 
@@ -158,6 +159,8 @@ export class RunStore {
       entry.run = { ...entry.run, droppedSpans: entry.run.droppedSpans + 1 }
       return
     }
+    // A start notice may arrive after the finished span (two exporters, no order between them).
+    if (span.open === true && entry.spans.get(key)?.open !== true && entry.spans.has(key)) return
     entry.spans.set(key, span)
   }
 
@@ -191,7 +194,13 @@ export class RunStore {
 
 const extent = (spans: ReadonlyArray<SpanRecord>, fallback: number): { startedMs: number; endedMs: number } => {
   if (spans.length === 0) return { startedMs: fallback, endedMs: fallback }
-  return { startedMs: Math.min(...spans.map((s) => s.startMs)), endedMs: Math.max(...spans.map((s) => s.endMs)) }
+  let startedMs = Infinity
+  let endedMs = -Infinity
+  for (const span of spans) {
+    startedMs = Math.min(startedMs, span.startMs)
+    endedMs = Math.max(endedMs, span.endMs)
+  }
+  return { startedMs, endedMs }
 }
 
 /** A trace-id run takes its name from its root span and its extent from its spans. */

@@ -32,7 +32,10 @@ export interface SpanRecord {
   readonly kind: number
   /** Unix epoch milliseconds with sub-millisecond fraction. */
   readonly startMs: number
+  /** Equals `startMs` while the span is open. */
   readonly endMs: number
+  /** Started but not ended yet (a span-start notice, or an export with no end time). */
+  readonly open?: true
   readonly status: SpanStatus
   readonly statusMessage?: string
   readonly attributes: Attributes
@@ -43,7 +46,8 @@ export interface SpanRecord {
 
 export const spanKey = (span: Pick<SpanRecord, "traceId" | "spanId">): string => `${span.traceId}/${span.spanId}`
 
-export const durationMs = (span: SpanRecord): number => Math.max(0, span.endMs - span.startMs)
+/** An open span's duration runs until `now`. */
+export const durationMs = (span: SpanRecord, now?: number): number => Math.max(0, (span.open === true && now !== undefined ? now : span.endMs) - span.startMs)
 
 export const stringAttribute = (attributes: Attributes, key: string): string | undefined => {
   const value = attributes[key]

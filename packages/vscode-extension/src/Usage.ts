@@ -2,6 +2,7 @@
  * Tokens and cost read from the GenAI attributes (docs/telemetry-conventions.md) and rolled up
  * over a span tree.
  */
+import { priceSpan } from "./Prices.js"
 import { type SpanRecord, numberAttribute } from "./Span.js"
 
 export interface Usage {
@@ -21,14 +22,14 @@ const isModelCall = (span: SpanRecord): boolean => {
   return typeof operation === "string" && MODEL_OPERATIONS.has(operation)
 }
 
-/** What the span itself reports (not its children). */
+/** What the span itself reports (not its children); a model call with tokens but no cost is priced from the table. */
 export const ownUsage = (span: SpanRecord): Usage => {
   const inputTokens = numberAttribute(span.attributes, "gen_ai.usage.input_tokens")
   const outputTokens = numberAttribute(span.attributes, "gen_ai.usage.output_tokens")
   return {
     inputTokens: inputTokens ?? 0,
     outputTokens: outputTokens ?? 0,
-    costUsd: numberAttribute(span.attributes, "gen_ai.usage.cost"),
+    costUsd: numberAttribute(span.attributes, "gen_ai.usage.cost") ?? (isModelCall(span) ? priceSpan(span) : undefined),
     modelCalls: isModelCall(span) ? 1 : 0
   }
 }

@@ -65,6 +65,8 @@ export const runEnvironment = (base: NodeJS.ProcessEnv, options: RunEnvOptions):
   // A signal-specific endpoint would win over the generic one; point it at the receiver too.
   env["OTEL_EXPORTER_OTLP_ENDPOINT"] = options.endpoint
   env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = `${options.endpoint}/v1/traces`
+  // aixfx posts each span as it starts here too, so the views show what is running now.
+  env["AIXFX_SPAN_STARTS_URL"] = `${options.endpoint}/v1/traces`
   // SDKs that default to gRPC switch to OTLP/HTTP; the JS HTTP exporter sends JSON regardless.
   env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
   env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"

@@ -91,9 +91,17 @@ describe("Receiver", () => {
     expect((await post(`${receiver.endpoint()}/v1/traces`, JSON.stringify(otlpJson(TRACE_B, routerRun)))).status).toBe(200)
   })
 
+  it("takes metrics and logs from runs and drops them (no 404 for an exporter)", async () => {
+    const { store, receiver } = await setup()
+    const run = store.startProcessRun("one", "/w/one.mjs")
+    expect((await post(`${receiver.endpoint(run.id)}/v1/metrics`, '{"resourceMetrics":[]}')).status).toBe(200)
+    expect((await post(`${receiver.endpoint()}/v1/logs`, "{}")).status).toBe(200)
+    expect(store.spans(run.id)).toEqual([])
+  })
+
   it("refuses other paths, methods and content types", async () => {
     const { receiver } = await setup()
-    expect((await post(`${receiver.endpoint()}/v1/metrics`, "{}")).status).toBe(404)
+    expect((await post(`${receiver.endpoint()}/v1/other`, "{}")).status).toBe(404)
     expect((await fetch(`${receiver.endpoint()}/v1/traces`)).status).toBe(405)
     expect((await post(`${receiver.endpoint()}/v1/traces`, "{}", { "content-type": "text/plain" })).status).toBe(415)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { decodeTraceRequest } from "../src/OtlpDecode.js"
+import { MAX_ATTRIBUTE_CHARS, TRUNCATION_MARKER, decodeTraceRequest } from "../src/OtlpDecode.js"
 import { RunStore } from "../src/RunStore.js"
 import { TRACE_A, TRACE_B, otlpJson, routerRun } from "./fixtures.js"
 
@@ -90,5 +90,34 @@ describe("RunStore", () => {
     store.clear()
     expect(store.runs().map((run) => run.id)).toEqual([running.id])
     expect(seen.at(-1)).toBeUndefined()
+  })
+
+  it("keeps a span open until its end arrives, and never lets a late start notice reopen it", () => {
+    const store = makeStore()
+    const run = store.startProcessRun("live", "/w/live.mjs")
+    const [first] = spans(TRACE_A)
+    const open = { ...first!, endMs: first!.startMs, open: true as const }
+    store.addSpans(run.id, [open])
+    expect(store.spans(run.id)[0]!.open).toBe(true)
+    store.addSpans(run.id, [first!])
+    store.addSpans(run.id, [open])
+    expect(store.spans(run.id)[0]).toEqual(first)
+  })
+
+  it("cuts attribute strings over the cap, with a marker, before they are kept", () => {
+    const huge = "x".repeat(MAX_ATTRIBUTE_CHARS * 3)
+    const body = otlpJson(TRACE_A, [{ ...routerRun[0]!, attributes: [{ key: "big", value: { stringValue: huge } }] }])
+    const [span] = decodeTraceRequest(body)
+    const kept = String(span!.attributes["big"])
+    expect(kept.length).toBeLessThan(MAX_ATTRIBUTE_CHARS + 100)
+    expect(kept).toContain(`${TRUNCATION_MARKER} (${huge.length.toLocaleString("en-US")} characters in all)`)
+  })
+
+  it("takes a span with no end time as open", () => {
+    const body = otlpJson(TRACE_A, [routerRun[0]!]) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }
+    body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!["endTimeUnixNano"] = "0"
+    const [span] = decodeTraceRequest(body)
+    expect(span).toMatchObject({ open: true })
+    expect(span!.endMs).toBe(span!.startMs)
   })
 })

@@ -5,7 +5,7 @@ import { RunStore } from "../src/RunStore.js"
 import { summarize } from "../src/Summary.js"
 import { timelineData } from "../src/Timeline.js"
 import { timelineHtml } from "../src/TimelineHtml.js"
-import { buildTree, treeUsage } from "../src/TraceTree.js"
+import { buildTree, runDurationMs, treeUsage } from "../src/TraceTree.js"
 import { TRACE_A, otlpJson, routerRun } from "./fixtures.js"
 
 const setup = () => {
@@ -26,8 +26,9 @@ describe("timeline and views", () => {
   })
 
   it("lays the spans out in tree order with offsets from the run's start", () => {
-    const { run, tree } = setup()
-    const data = timelineData(run, tree)
+    const { store, run, tree } = setup()
+    store.finishRun(run.id, "succeeded", 0)
+    const data = timelineData(store.run(run.id)!, tree, Date.now())
     expect(data.totalMs).toBeCloseTo(900, 6)
     expect(data.bars.map((bar) => [bar.name, bar.depth])).toEqual([
       ["workflow support", 0],
@@ -39,24 +40,31 @@ describe("timeline and views", () => {
     expect(data.bars[4]!.offsetMs).toBeCloseTo(240, 6)
     expect(data.bars[4]!.detail).toBe("620 ms · 600 tok · $0.0030")
     expect(data.totals).toBe("900 ms · 2 model calls · 710 tok · $0.0031")
+    expect(data.agents).toEqual(["billing", "triage"])
+    expect(data.models).toEqual(["gpt-4o", "gpt-4o-mini"])
   })
 
   it("describes runs and nodes for the tree views", () => {
     const { store, run, tree } = setup()
     store.finishRun(run.id, "succeeded", 0)
-    const view = runView(store.run(run.id)!, treeUsage(tree), 2_000)
-    expect(view).toMatchObject({ label: "support", icon: "pass", description: "succeeded · 0.00 ms · $0.0031" })
+    const finished = store.run(run.id)!
+    const view = runView(finished, treeUsage(tree), runDurationMs(finished, tree, Date.now()))
+    // One figure in the row (cost when there is one); status is the icon, the rest is in the hover.
+    expect(view).toMatchObject({ label: "support", icon: "pass", description: "$0.0031" })
+    expect(view.tooltip).toContain("900 ms")
     const router = tree.roots[0]!.children[0]!
-    expect(traceNodeView(router)).toMatchObject({ label: "pattern.router triage", icon: "type-hierarchy", description: "870 ms · 710 tok · $0.0031" })
+    expect(traceNodeView(router, Date.now())).toMatchObject({ label: "triage", icon: "type-hierarchy", description: "$0.0031" })
+    expect(traceNodeView(router, Date.now()).tooltip).toContain("870 ms")
+    expect(traceNodeView(router, Date.now()).tooltip).toContain("**pattern.router triage**")
   })
 
   it("shows captured prompt and output first among a span's details", () => {
     const chat = setup().tree.byKey.get(`${TRACE_A}/a000000000000005`)!.span
     const rows = detailRows(chat)
-    expect(rows.slice(0, 3).map((row) => [row.label, row.content])).toEqual([
-      ["prompt", true],
-      ["output", true],
-      ["status", false]
+    expect(rows.slice(0, 3).map((row) => [row.label, row.type])).toEqual([
+      ["prompt", "content"],
+      ["output", "content"],
+      ["status", "fact"]
     ])
     expect(rows[0]!.value).toContain("charged twice")
     expect(rows.find((row) => row.label === "gen_ai.usage.cost")!.value).toBe("0.003")

@@ -40,11 +40,20 @@ describe("buildTree", () => {
     expect(buildTree(spansOf(withParentTotal)).roots[0]!.usage.costUsd).toBeCloseTo(0.0031, 10)
   })
 
-  it("leaves cost undefined when nothing was priced", () => {
+  it("prices model calls that carry tokens but no cost with the runtime's price table", () => {
     const unpriced = routerRun.map((span) => ({ ...span, attributes: span.attributes.filter((a) => a.key !== "gen_ai.usage.cost") }))
     const tree = buildTree(spansOf(unpriced))
-    expect(tree.roots[0]!.usage.costUsd).toBeUndefined()
+    // gpt-4o-mini 100 in / 10 out at $0.15 / $0.60 per 1M; gpt-4o 400 in / 200 out at $2.50 / $10 per 1M.
+    expect(tree.roots[0]!.usage.costUsd).toBeCloseTo((100 * 0.15 + 10 * 0.6 + 400 * 2.5 + 200 * 10) / 1e6, 12)
     expect(tree.roots[0]!.usage.inputTokens).toBe(500)
+  })
+
+  it("leaves cost undefined for a model the table does not know", () => {
+    const unknown = routerRun.map((span) => ({
+      ...span,
+      attributes: span.attributes.filter((a) => a.key !== "gen_ai.usage.cost").map((a) => (a.key === "gen_ai.request.model" ? { ...a, value: { stringValue: "acme-large" } } : a))
+    }))
+    expect(buildTree(spansOf(unknown)).roots[0]!.usage.costUsd).toBeUndefined()
   })
 
   it("builds the same tree whatever order the spans arrive in", () => {

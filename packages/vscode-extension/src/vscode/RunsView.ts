@@ -1,9 +1,9 @@
-/** The Runs view: this workspace's runs, newest first, with status, duration and cost. */
+/** The Runs view: this workspace's runs, newest first, with status and one figure (duration or cost). */
 import * as vscode from "vscode"
 import { runView } from "../Presentation.js"
 import type { Run, RunStore } from "../RunStore.js"
 import { type TraceTrees } from "../TraceTrees.js"
-import { treeUsage } from "../TraceTree.js"
+import { runDurationMs, treeUsage } from "../TraceTree.js"
 import { treeItem } from "./items.js"
 
 export class RunsView implements vscode.TreeDataProvider<Run> {
@@ -20,7 +20,8 @@ export class RunsView implements vscode.TreeDataProvider<Run> {
   }
 
   getTreeItem(run: Run): vscode.TreeItem {
-    const view = runView(run, treeUsage(this.trees.get(run.id)), Date.now())
+    const tree = this.trees.get(run.id)
+    const view = runView(run, treeUsage(tree), runDurationMs(run, tree, Date.now()))
     const item = treeItem(view, run.id, vscode.TreeItemCollapsibleState.None, run.status === "running" ? "run.running" : "run")
     item.command = { command: "aixfx.selectRun", title: "Show Trace", arguments: [run.id] }
     return item

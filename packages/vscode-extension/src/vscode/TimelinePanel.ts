@@ -42,7 +42,7 @@ export class TimelinePanel {
   private post(): void {
     if (this.panel === undefined || this.current === undefined) return
     this.panel.title = `Timeline: ${this.current.run.label}`
-    void this.panel.webview.postMessage({ type: "trace", data: timelineData(this.current.run, this.current.tree) })
+    void this.panel.webview.postMessage({ type: "trace", data: timelineData(this.current.run, this.current.tree, Date.now()) })
   }
 
   private create(): vscode.WebviewPanel {

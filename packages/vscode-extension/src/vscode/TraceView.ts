@@ -21,7 +21,9 @@ export class TraceView implements vscode.TreeDataProvider<TraceNode> {
   getTreeItem(node: TraceNode): vscode.TreeItem {
     // Open, so a run shows its whole shape at a glance.
     const state = node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded
-    return treeItem(traceNodeView(node), node.key, state, `span.${node.kind}`)
+    const item = treeItem(traceNodeView(node, Date.now()), node.key, state, `span.${node.kind}`)
+    // The id must not change while the span runs or when it fails: VS Code keeps selection and expansion by id.
+    return item
   }
 
   getChildren(node?: TraceNode): Array<TraceNode> {

@@ -54,8 +54,11 @@ export class WorkflowsView implements vscode.TreeDataProvider<Workflow> {
   getTreeItem(workflow: Workflow): vscode.TreeItem {
     const item = new vscode.TreeItem(workflow.name, vscode.TreeItemCollapsibleState.None)
     item.id = workflow.path
-    item.description = workflow.relativePath
-    item.tooltip = workflow.path
+    // The name alone, so the row stays readable at the default width; the path is in the hover
+    // (and, when two workflows share a name, their folder tells them apart).
+    const twins = this.workflows.filter((other) => other.name === workflow.name).length > 1
+    if (twins) item.description = workflow.relativePath.split("/").slice(-3, -1).join("/")
+    item.tooltip = workflow.relativePath
     item.resourceUri = vscode.Uri.file(workflow.path)
     item.iconPath = new vscode.ThemeIcon("symbol-event")
     item.contextValue = "workflow"

@@ -3,16 +3,24 @@
  * views, commands, terminal and timeline (the VS Code side). Returns a small API that the
  * extension-host tests read.
  */
+import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
-import { readFile, writeFile } from "node:fs/promises"
-import { basename } from "node:path"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
+import { homedir } from "node:os"
+import { basename, dirname, join } from "node:path"
 import * as vscode from "vscode"
+import { chatMarkdown, parseChat, parseChatMarkdown } from "../Chat.js"
+import { formatCost, formatTokens } from "../Format.js"
+import { RUNNER_SCRIPT, type ReplayRequest, type ReplayResult, findAixfxInstall, parseReplayOutput, replayRequest } from "../Replay.js"
+import { compareHtml, compareRuns } from "../Compare.js"
 import type { DetailRow } from "../Presentation.js"
+import type { SourceLink } from "../SourceLinks.js"
+import type { SpanRecord } from "../Span.js"
 import { type Receiver, startReceiver } from "../Receiver.js"
 import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
 import { TraceTrees } from "../TraceTrees.js"
-import type { TraceNode, TraceTree } from "../TraceTree.js"
+import { type TraceNode, type TraceTree, firstFailure, runningNodes } from "../TraceTree.js"
 import { type Launched } from "../Launcher.js"
 import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
 import { DetailsView } from "./DetailsView.js"
@@ -25,6 +33,7 @@ import { WorkflowCodeLens } from "./WorkflowCodeLens.js"
 import { WorkflowsView } from "./WorkflowsView.js"
 
 const STATE_KEY = "aixfx.runs"
+const EXPORT_DIR_KEY = "aixfx.exportDir"
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 const MAX_SPANS_PER_RUN = 20_000
 
@@ -34,6 +43,14 @@ export interface AixfxApi {
   readonly tree: (runId: string) => TraceTree
   readonly selectedRunId: () => string | undefined
   readonly workflows: () => ReadonlyArray<Workflow>
+  readonly foldingWrappers: () => boolean
+}
+
+/** A prompt opened for replay: its document and the model call it came from. */
+interface ReplayDraft {
+  readonly request: ReplayRequest
+  /** Where to look for the workspace's aixfx install (the run's workflow, or the workspace). */
+  readonly from: string
 }
 
 export const activate = async (context: vscode.ExtensionContext): Promise<AixfxApi> => {
@@ -48,7 +65,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   const runsView = new RunsView(store, trees)
   const traceView = new TraceView()
   const detailsView = new DetailsView()
-  const codeLens = new WorkflowCodeLens((path) => workflowsView.find(path))
+  const codeLens = new WorkflowCodeLens(
+    (path) => workflowsView.find(path),
+    (uri) => drafts.get(uri)?.request.model
+  )
   const runsTree = vscode.window.createTreeView("aixfx.runs", { treeDataProvider: runsView })
   const traceTree = vscode.window.createTreeView("aixfx.trace", { treeDataProvider: traceView })
   const timeline = new TimelinePanel(context.extensionUri, (key) => {
@@ -58,7 +78,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   context.subscriptions.push(
     vscode.window.registerTreeDataProvider("aixfx.workflows", workflowsView),
     vscode.window.registerTreeDataProvider("aixfx.details", detailsView),
-    vscode.languages.registerCodeLensProvider([{ scheme: "file", language: "typescript" }, { scheme: "file", language: "javascript" }], codeLens),
+    vscode.languages.registerCodeLensProvider([{ scheme: "file", language: "typescript" }, { scheme: "file", language: "javascript" }, { scheme: "untitled", language: "markdown" }], codeLens),
     runsTree,
     traceTree,
     workflowsView,
@@ -100,6 +120,15 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }, 2_000)
   })
 
+  // While a run goes on, its clocks tick: the views redraw every second even when no span arrives.
+  const ticker = setInterval(() => {
+    const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
+    if (!live) return
+    runsView.refresh()
+    // The whole tree: an element-only refresh did not redraw a running row in code-server 4.139.
+    showSelectedRun()
+  }, 1_000)
+
   let receiver: Receiver | undefined
   const startReceiverOrWarn = async (): Promise<void> => {
     try {
@@ -110,6 +139,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
   }
   await startReceiverOrWarn()
+  const showReceiver = (): void => {
+    runsTree.description = receiver === undefined ? "receiver off" : `receiver 127.0.0.1:${receiver.port}`
+  }
+  showReceiver()
 
   const pickWorkflow = async (): Promise<Workflow | undefined> => {
     const workflows = await workflowsView.refresh()
@@ -189,15 +222,17 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       void vscode.window.showInformationMessage("aixfx: select a run first.")
       return undefined
     }
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri
+    // The folder used last, else the home folder: never the repository, where a trace would be committed by accident.
+    const folder = vscode.Uri.file(context.globalState.get<string>(EXPORT_DIR_KEY) ?? homedir())
     const uri =
       target ??
       (await vscode.window.showSaveDialog({
         title: "Export Trace",
         filters: { "Trace (OTLP JSON)": ["json"] },
-        ...(folder === undefined ? {} : { defaultUri: vscode.Uri.joinPath(folder, `${run.label.replace(/[^\w.-]+/g, "-")}.trace.json`) })
+        defaultUri: vscode.Uri.joinPath(folder, `${run.label.replace(/[^\w.-]+/g, "-")}.trace.json`)
       }))
     if (uri === undefined) return undefined
+    if (target === undefined) await context.globalState.update(EXPORT_DIR_KEY, dirname(uri.fsPath))
     await writeFile(uri.fsPath, `${JSON.stringify(encodeTraceFile(run, store.spans(run.id)), null, 2)}\n`)
     return uri
   }
@@ -216,15 +251,128 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
   }
 
+  /** A prompt or output as a chat transcript (Markdown); other values pretty-printed when JSON. */
   const showSpanContent = async (row: DetailRow): Promise<void> => {
+    const messages = parseChat(row.value)
     let content = row.value
-    try {
-      content = JSON.stringify(JSON.parse(row.value), null, 2)
-    } catch {
-      // Not JSON: shown as captured.
+    let language = "plaintext"
+    if (messages !== undefined) {
+      content = chatMarkdown(row.label, messages)
+      language = "markdown"
+    } else {
+      try {
+        content = JSON.stringify(JSON.parse(row.value), null, 2)
+        language = "json"
+      } catch {
+        // Not JSON: shown as captured.
+      }
     }
-    const document = await vscode.workspace.openTextDocument({ content, language: content === row.value ? "plaintext" : "json" })
+    const document = await vscode.workspace.openTextDocument({ content, language })
     await vscode.window.showTextDocument(document, { preview: true })
+  }
+
+  const openSource = async (link: SourceLink): Promise<vscode.TextEditor> => {
+    const position = new vscode.Position(Math.max(0, link.line - 1), Math.max(0, link.column - 1))
+    return vscode.window.showTextDocument(vscode.Uri.file(link.path), { selection: new vscode.Range(position, position), preview: true })
+  }
+
+  /** Selects the span where the selected run first failed, and shows its details. */
+  const revealFirstFailure = async (): Promise<TraceNode | undefined> => {
+    const tree = selectedRunId === undefined ? undefined : trees.get(selectedRunId)
+    const failure = tree === undefined ? undefined : firstFailure(tree)
+    if (failure === undefined) {
+      void vscode.window.showInformationMessage("aixfx: the selected run has no failed span.")
+      return undefined
+    }
+    await traceTree.reveal(failure, { select: true, focus: true, expand: true })
+    detailsView.show(failure.span)
+    timeline.select(failure.key)
+    return failure
+  }
+
+  const setFolding = async (fold: boolean): Promise<void> => {
+    trees.setFolding(fold)
+    await vscode.commands.executeCommand("setContext", "aixfx.wrappersShown", !fold)
+    showSelectedRun()
+  }
+
+  /** Prompt documents opened by Replay Model Call, by document URI. */
+  const drafts = new Map<string, ReplayDraft>()
+
+  /** Opens the captured prompt of a chat span as an editable chat, ready to run again. */
+  const replayModelCall = async (arg?: TraceNode | SpanRecord): Promise<vscode.TextDocument | undefined> => {
+    const span = arg === undefined ? detailsView.current() : "span" in arg ? arg.span : arg
+    const request = span === undefined ? undefined : replayRequest(span)
+    if (request === undefined) {
+      void vscode.window.showInformationMessage("aixfx: select a chat span with a captured prompt (the aixfx.captureContent setting) to replay it.")
+      return undefined
+    }
+    const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd()
+    const document = await vscode.workspace.openTextDocument({ content: chatMarkdown(`Replay on ${request.model}: edit the messages, then Run Replay`, request.messages), language: "markdown" })
+    drafts.set(document.uri.toString(), { request, from: run?.workflowPath === undefined ? folder : dirname(run.workflowPath) })
+    await vscode.window.showTextDocument(document, { preview: false })
+    codeLens.refresh()
+    return document
+  }
+
+  /** Sends the (edited) prompt through the same provider layer and shows the answer, tokens and cost. */
+  const runReplay = async (target?: vscode.Uri): Promise<ReplayResult | undefined> => {
+    const document = target === undefined ? vscode.window.activeTextEditor?.document : await vscode.workspace.openTextDocument(target)
+    const draft = document === undefined ? undefined : drafts.get(document.uri.toString())
+    if (document === undefined || draft === undefined) {
+      void vscode.window.showInformationMessage("aixfx: open a prompt with Replay Model Call first.")
+      return undefined
+    }
+    const root = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(draft.from))?.uri.fsPath ?? draft.from
+    const install = findAixfxInstall(draft.from, root, existsSync)
+    if (install === undefined) {
+      void vscode.window.showErrorMessage(`aixfx: no @aixfx/providers (and tsx) installed in ${root}; the replay runs the workspace's own aixfx.`)
+      return undefined
+    }
+    const messages = parseChatMarkdown(document.getText())
+    const runner = join(install.dir, "node_modules", ".cache", "aixfx", "replay-model-call.mts")
+    await mkdir(dirname(runner), { recursive: true })
+    await writeFile(runner, RUNNER_SCRIPT)
+    const stdout = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `aixfx: replaying on ${draft.request.model}…` }, () =>
+      new Promise<string>((resolve) => {
+        execFile(install.tsx, ["--conditions=@aixfx/source", runner], { cwd: install.dir, env: { ...process.env, AIXFX_REPLAY_REQUEST: JSON.stringify({ model: draft.request.model, messages }) }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (_error, out, err) => resolve(`${out}\n${err}`))
+      })
+    )
+    let result: ReplayResult
+    try {
+      result = parseReplayOutput(stdout)
+    } catch (error) {
+      void vscode.window.showErrorMessage(`aixfx: replay on ${draft.request.model} failed: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
+    const cost = result.costUsd === null ? "cost unknown" : formatCost(result.costUsd)
+    const content = `# Replay output (${result.provider}:${result.model})\n\n${formatTokens(result.inputTokens)} in · ${formatTokens(result.outputTokens)} out · ${cost}\n\n## assistant\n\n${result.text}\n`
+    const output = await vscode.workspace.openTextDocument({ content, language: "markdown" })
+    await vscode.window.showTextDocument(output, { viewColumn: vscode.ViewColumn.Beside, preview: false })
+    return result
+  }
+
+  /** Two runs side by side (the selected one and a picked one, or the two given). */
+  const compare = async (first?: Run | string, second?: Run | string): Promise<vscode.WebviewPanel | undefined> => {
+    const pick = async (title: string, except?: string): Promise<Run | undefined> => {
+      const candidates = store.runs().filter((run) => run.id !== except)
+      const picked = await vscode.window.showQuickPick(
+        candidates.map((run) => ({ label: run.label, description: `${run.status} · ${new Date(run.startedMs).toLocaleTimeString()}`, run })),
+        { title }
+      )
+      return picked?.run
+    }
+    // The first run is the one given, else the selected one.
+    const a = runArgument(first) ?? (await pick("Compare runs: first run"))
+    if (a === undefined) return undefined
+    const b = (second === undefined ? undefined : runArgument(second)) ?? (await pick(`Compare ${a.label} with`, a.id))
+    if (b === undefined) return undefined
+    const panel = vscode.window.createWebviewPanel("aixfx.compare", `Compare: ${a.label} ↔ ${b.label}`, vscode.ViewColumn.Active, { enableScripts: false })
+    const rows = compareRuns(trees.get(a.id), trees.get(b.id))
+    const when = (run: Run) => `${run.label} (${new Date(run.startedMs).toLocaleTimeString()})`
+    panel.webview.html = compareHtml(when(a), when(b), rows, panel.webview.cspSource)
+    return panel
   }
 
   context.subscriptions.push(
@@ -237,6 +385,14 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     vscode.commands.registerCommand("aixfx.refreshWorkflows", () => workflowsView.refresh()),
     vscode.commands.registerCommand("aixfx.selectRun", (runId: string) => selectRun(runId)),
     vscode.commands.registerCommand("aixfx.showSpanContent", showSpanContent),
+    vscode.commands.registerCommand("aixfx.openSource", openSource),
+    vscode.commands.registerCommand("aixfx.revealFirstFailure", revealFirstFailure),
+    vscode.commands.registerCommand("aixfx.showWrappers", () => setFolding(false)),
+    vscode.commands.registerCommand("aixfx.foldWrappers", () => setFolding(true)),
+    vscode.commands.registerCommand("aixfx.compareRuns", compare),
+    vscode.commands.registerCommand("aixfx.replayModelCall", replayModelCall),
+    vscode.commands.registerCommand("aixfx.runReplay", runReplay),
+    vscode.workspace.onDidCloseTextDocument((document) => drafts.delete(document.uri.toString())),
     traceTree.onDidChangeSelection((event) => {
       const node: TraceNode | undefined = event.selection[0]
       detailsView.show(node?.span)
@@ -254,6 +410,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       if (previous.receiverPort !== settings.receiverPort) {
         await receiver?.close()
         await startReceiverOrWarn()
+  const showReceiver = (): void => {
+    runsTree.description = receiver === undefined ? "receiver off" : `receiver 127.0.0.1:${receiver.port}`
+  }
+  showReceiver()
       }
     }),
     workflowsView.onDidChangeTreeData(() => codeLens.refresh()),
@@ -261,6 +421,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       dispose: () => {
         unsubscribe()
         clearTimeout(redraw)
+        clearInterval(ticker)
         clearTimeout(save)
         for (const launched of launches.values()) void launched.stop()
         void receiver?.close()
@@ -278,7 +439,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     runs: () => store.runs(),
     tree: (runId) => trees.get(runId),
     selectedRunId: () => selectedRunId,
-    workflows: () => workflowsView.list()
+    workflows: () => workflowsView.list(),
+    foldingWrappers: () => trees.folding
   }
 
   function workflowFromUri(uri: vscode.Uri): Workflow | undefined {

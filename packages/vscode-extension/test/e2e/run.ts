@@ -1,8 +1,10 @@
 /**
  * End to end in a real VS Code (code-server from npm, driven by Debian Chromium through
  * playwright-core), as ../shared/notes/vscode-e2e.md describes:
- *   1. installs the packaged .vsix, opens the fixture workspace, runs a workflow from the command
- *      palette and reads the Runs, Trace and Span Details views and the timeline webview;
+ *   1. installs the packaged .vsix, opens this repository, runs real aixfx workflows from the
+ *      command palette (examples/nested-patterns and test/e2e/workflows/*, offline model) and checks
+ *      what is on screen: no row cut off at the default width, the failing span marked, a stack
+ *      link opening file:line, a running span with a ticking clock, two runs compared;
  *   2. runs test/e2e/host/suite.ts inside the real extension host (smoke-test driver).
  * Screenshots and logs go to test-artifacts/. Everything binds 127.0.0.1, every wait is bounded,
  * and only the process groups started here are stopped. Exits non-zero on any failure; the last
@@ -19,6 +21,7 @@ import { install } from "./install.js"
 import { run, startGroup, stopAll } from "./proc.js"
 
 const extensionDir = fileURLToPath(new URL("../..", import.meta.url))
+const repositoryRoot = join(extensionDir, "..", "..")
 const artifacts = join(extensionDir, "test-artifacts")
 const logFile = join(artifacts, "e2e.log")
 const hostBundle = join(extensionDir, "build", "e2e-host", "index.cjs")
@@ -94,89 +97,200 @@ const webviewFrame = async (page: Page, selector: string, timeoutMs: number): Pr
   throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`)
 }
 
+/**
+ * Rows of the Workflows, Runs and Trace views whose name or figure does not fit: their text is cut
+ * off on screen. (Span Details rows are key/value pairs whose long values end in the hover.)
+ */
+const clippedRows = (page: Page): Promise<ReadonlyArray<string>> =>
+  page.evaluate(() => {
+    const clipped: Array<string> = []
+    const panes = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].filter((pane) => !(pane.querySelector(".pane-header")?.textContent ?? "").includes("Span Details"))
+    for (const row of panes.flatMap((pane) => [...pane.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']")])) {
+      const container = row.querySelector<HTMLElement>(".monaco-icon-label-container")
+      if (container === null || container.clientWidth === 0) continue
+      const box = container.getBoundingClientRect()
+      const parts = [...container.querySelectorAll<HTMLElement>(".label-name, .label-description")]
+      const cut = container.scrollWidth > container.clientWidth + 1 || parts.some((part) => part.getBoundingClientRect().right > box.right + 1)
+      if (cut) clipped.push(row.innerText.replace(/\s+/g, " "))
+    }
+    return clipped
+  })
+
+const assertNothingClipped = async (page: Page, where: string): Promise<void> => {
+  const clipped = await clippedRows(page)
+  if (clipped.length > 0) throw new Error(`${where}: ${clipped.length} rows cut off at the default width: ${clipped.slice(0, 5).join(" | ")}`)
+}
+
+const runFromPalette = async (page: Page, workflow: string): Promise<void> => {
+  await commandPalette(page, "aixfx: Run Workflow")
+  const input = page.locator(".quick-input-widget input")
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: workflow }).first().waitFor({ timeout: 15_000 })
+  await input.fill(workflow)
+  await page.waitForTimeout(300)
+  await page.keyboard.press("Enter")
+}
+
+/** A tree row whose name is exactly `label` (a trace row names its agent, model, step or pattern). */
+const labelRow = (page: Page, label: string) =>
+  page.locator(".part.sidebar .monaco-list-row[role='treeitem']").filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) })
+
+/** The Trace view's rows as [depth, name, description]. */
+const traceRows = (page: Page): Promise<ReadonlyArray<readonly [number, string, string]>> =>
+  page.evaluate(() => {
+    const pane = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].find((candidate) => candidate.querySelector(".pane-header")?.textContent?.includes("Trace"))
+    return [...(pane?.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']") ?? [])].map(
+      (row) => [Number(row.getAttribute("aria-level")), row.querySelector(".label-name")?.textContent ?? "", row.querySelector(".label-description")?.textContent ?? ""] as const
+    )
+  })
+
+/** A Runs row of `workflow` that shows `icon` (pass, error, sync~spin → "sync"). */
+const runRow = (page: Page, workflow: string, icon: string) =>
+  page.locator(".monaco-list-row[role='treeitem']", { hasText: workflow }).filter({ has: page.locator(`.codicon-${icon}`) }).first()
+
 const uiPhase = async (browser: Browser, base: string, workspace: string): Promise<void> => {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
+  // The sidebar keeps its default width; the window is tall so the trees show many rows at once.
+  const page = await browser.newPage({ viewport: { width: 1500, height: 1700 } })
   page.setDefaultTimeout(30_000)
+  // Generous: on a loaded machine a full-page screenshot can take long.
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, name), timeout: 120_000 }).catch((error: unknown) => say(`screenshot ${name} failed: ${String(error)}`))
   try {
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 })
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
 
-    const viewsUp = await check("the aixfx views list the workflows", async () => {
-      // The views appear once the extension host is up (10–20 s); keep asking until then.
-      const deadline = Date.now() + 90_000
+    const viewsUp = await check("the aixfx views list this repository's example workflows by name", async () => {
+      // The views fill once the extension host is up and the workspace searched (10–20 s when the
+      // machine is idle, minutes when it is loaded); keep asking until then.
+      const deadline = Date.now() + 360_000
       for (;;) {
         await commandPalette(page, "aixfx: Focus on Workflows View")
         try {
-          await row(page, "demo", "workflows/demo.mjs").waitFor({ timeout: 10_000 })
-          return
+          await row(page, "nested-patterns").waitFor({ timeout: 10_000 })
+          break
         } catch (error) {
           if (Date.now() > deadline) throw error
           await page.keyboard.press("Escape")
         }
       }
+      // The path is in the hover, not in the row.
+      if ((await row(page, "nested-patterns").innerText()).includes("examples/")) throw new Error("the Workflows row repeats its path")
+      await assertNothingClipped(page, "Workflows")
     })
+    await shot("workflows.png")
     if (!viewsUp) return
+    // Room for the Runs, Trace and Span Details views.
+    await page.locator(".pane-header", { hasText: "Workflows" }).first().click()
 
-    await check("Run Workflow from the command palette: the Runs view shows it finished, with cost", async () => {
-      await commandPalette(page, "aixfx: Run Workflow")
-      const input = page.locator(".quick-input-widget input")
-      await page.locator(".quick-input-list .monaco-list-row", { hasText: "demo" }).waitFor({ timeout: 15_000 })
-      await input.fill("demo")
-      await page.keyboard.press("Enter")
-      await row(page, "demo", "succeeded", "$0.0034").waitFor({ timeout: 60_000 })
+    await check("the Runs view shows the receiver's address", async () => {
+      await page.locator(".pane-header", { hasText: "Runs" }).filter({ hasText: /receiver 127\.0\.0\.1:\d+/ }).first().waitFor({ timeout: 10_000 })
     })
 
-    await check("the Trace view shows the pattern and agent nodes with cost", async () => {
-      await row(page, "workflow support-desk", "$0.0034").waitFor()
-      await row(page, "pattern.router triage", "$0.0034").waitFor()
-      await row(page, "step router.route", "$0.0034").waitFor()
-      await row(page, "agent.call billing", "$0.0034").waitFor()
-      await row(page, "invoke_agent billing", "$0.0034").waitFor()
+    await check("nested-patterns (a real example): readable trace at the default width, wrapper chains folded", async () => {
+      await runFromPalette(page, "nested-patterns")
+      await runRow(page, "nested-patterns", "pass").waitFor({ timeout: 180_000 })
+      await labelRow(page, "lead").first().waitFor({ timeout: 30_000 })
+      // agent.call lead → invoke_agent lead → invoke_agent lead → chat is two rows: the agent, then its model call.
+      const rows = await traceRows(page)
+      const lead = rows.findIndex(([, name]) => name === "lead")
+      const [level] = rows[lead]!
+      if (rows[lead + 1]?.[1] !== "local-heuristic-1" || rows[lead + 1]?.[0] !== level + 1) throw new Error(`the lead's wrappers are not folded: ${JSON.stringify(rows.slice(lead, lead + 3))}`)
+      await assertNothingClipped(page, "Runs and Trace")
     })
-    await page.screenshot({ path: join(artifacts, "views.png") })
+    await shot("views.png")
 
-    await check("the timeline draws every span and the cost summary by agent and model", async () => {
+    await check("the timeline: time axis, legend, one bar per folded node, filters", async () => {
       await commandPalette(page, "aixfx: Open Trace Timeline")
       const frame = await webviewFrame(page, "#chart .bar", 30_000)
       const bars = await frame.locator("#chart .bar").count()
-      if (bars !== 9) throw new Error(`expected 9 bars, saw ${bars}`)
-      const summary = await frame.locator("#summary").innerText()
-      for (const expected of ["billing", "triage", "gpt-4o", "gpt-4o-mini", "$0.0034"]) if (!summary.includes(expected)) throw new Error(`summary lacks ${expected}: ${summary}`)
+      if (bars !== 51) throw new Error(`expected 51 bars (79 spans, wrapper chains folded), saw ${bars}`)
+      if ((await frame.locator("#axis .tick").count()) < 3) throw new Error("no time axis")
+      const legend = await frame.locator("#legend").innerText()
+      for (const kind of ["pattern", "model", "failed here"]) if (!legend.includes(kind)) throw new Error(`legend lacks ${kind}: ${legend}`)
+      await frame.locator("#search").fill("critic")
+      const shown = await frame.locator("#chart .row:not(.hidden)").count()
+      if (shown === 0 || shown >= bars) throw new Error(`search "critic" shows ${shown} of ${bars} rows`)
+      await frame.locator("#search").fill("")
     })
-    await page.screenshot({ path: join(artifacts, "timeline.png") })
+    await shot("timeline.png")
 
-    await check("clicking a timeline bar selects the span in the Trace view and shows its details", async () => {
-      const frame = await webviewFrame(page, "#chart .bar", 10_000)
-      await frame.locator("#chart .bar[aria-label^='chat gpt-4o:']").click()
-      await page.locator(".monaco-list-row[role='treeitem'][aria-selected='true']", { hasText: "chat gpt-4o" }).first().waitFor({ timeout: 15_000 })
-      // Content capture is on in the workspace settings, so the prompt is there.
-      await row(page, "prompt", "Invoice 1042 shows two charges").waitFor({ timeout: 15_000 })
-      await row(page, "status", "ok").waitFor({ timeout: 15_000 })
+    await check("Replay Model Call: the lead's chat prompt opens as a chat and runs again on the same model", async () => {
+      await labelRow(page, "local-heuristic-1").first().click()
+      await row(page, "prompt", "messages").waitFor({ timeout: 15_000 })
+      await commandPalette(page, "aixfx: Replay Model Call")
+      await page.locator(".monaco-editor .view-lines", { hasText: "## system" }).first().waitFor({ timeout: 90_000 })
+      await page.locator(".tab.active", { hasText: "Replay on local:local-heuristic-1" }).waitFor({ timeout: 90_000 })
+      await commandPalette(page, "aixfx: Run Replay")
+      const output = page.locator(".monaco-editor .view-lines", { hasText: "Replay output (local:local-heuristic-1)" }).first()
+      await output.waitFor({ timeout: 180_000 })
+      if (!(await output.innerText()).includes("assistant")) throw new Error("the replay shows no answer")
     })
-    await page.screenshot({ path: join(artifacts, "timeline-selected.png") })
+    await shot("replay.png")
 
-    await check("runs and their traces survive a window reload", async () => {
-      // State is saved two seconds after the last change.
-      await new Promise((resolve) => setTimeout(resolve, 3_000))
-      await page.reload({ timeout: 60_000 })
-      await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
-      const deadline = Date.now() + 90_000
-      for (;;) {
-        await commandPalette(page, "aixfx: Focus on Runs View")
-        try {
-          await row(page, "demo", "succeeded", "$0.0034").waitFor({ timeout: 10_000 })
-          // The spans were kept too: the restored run's trace is back in the Trace view.
-          await row(page, "workflow support-desk", "$0.0034").waitFor({ timeout: 30_000 })
-          return
-        } catch (error) {
-          if (Date.now() > deadline) throw error
-          await page.keyboard.press("Escape")
-        }
+    await check("refund-desk fails: only the span where it failed is marked, Go to First Failure selects it", async () => {
+      await runFromPalette(page, "refund-desk")
+      await runRow(page, "refund-desk", "error").waitFor({ timeout: 180_000 })
+      await commandPalette(page, "aixfx: Go to First Failure")
+      const selected = labelRow(page, "refunds").and(page.locator("[aria-selected='true']")).first()
+      await selected.waitFor({ timeout: 15_000 })
+      if ((await selected.locator(".codicon-error").count()) !== 1) throw new Error("the failing span has no error mark")
+      if (!(await selected.innerText()).includes("failed here")) throw new Error("the failing span does not say it failed here")
+      // Only the failing span; the ancestors that propagated the failure keep their own icons.
+      const marked = await page.evaluate(() => {
+        const pane = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].find((candidate) => candidate.querySelector(".pane-header")?.textContent?.includes("Trace"))
+        return [...(pane?.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']") ?? [])].filter((row) => row.querySelector(".codicon-error") !== null).map((row) => row.querySelector(".label-name")?.textContent ?? "")
+      })
+      if (JSON.stringify(marked) !== JSON.stringify(["refunds"])) throw new Error(`error mark on trace rows: ${JSON.stringify(marked)}`)
+      await row(page, "error", "ledger has no invoice 1042").waitFor({ timeout: 15_000 })
+      await assertNothingClipped(page, "Trace of a failed run")
+    })
+    await shot("failure.png")
+
+    await check("a stack link in Span Details opens the workflow at the failing line", async () => {
+      await row(page, "at lookUpLedger", "refund-desk.ts:11").click()
+      await page.locator(".tab.active", { hasText: "refund-desk.ts" }).waitFor({ timeout: 60_000 })
+      await page.locator(".statusbar-item", { hasText: /Ln 11, Col 67/ }).first().waitFor({ timeout: 60_000 })
+    })
+    await shot("stack-link.png")
+
+    let liveSeen = false
+    await check("a live run (slow-review) shows its running span with a ticking clock before it ends", async () => {
+      await commandPalette(page, "aixfx: Focus on Runs View")
+      await runFromPalette(page, "slow-review")
+      const running = labelRow(page, "publisher").filter({ has: page.locator(".codicon-loading") }).first()
+      await running.waitFor({ timeout: 120_000 })
+      const first = await running.innerText()
+      await page.waitForTimeout(2_500)
+      const later = await labelRow(page, "publisher").first().innerText()
+      if (later === first) throw new Error(`the clock did not move: ${first}`)
+      if ((await runRow(page, "slow-review", "sync").count()) !== 1) throw new Error("the run is no longer running")
+      liveSeen = true
+      await shot("live.png")
+      await runRow(page, "slow-review", "pass").waitFor({ timeout: 60_000 })
+    })
+
+    await check("Compare Runs: two runs of slow-review differ in the reviewer's output", async () => {
+      if (!liveSeen) throw new Error("needs the first slow-review run")
+      await runFromPalette(page, "slow-review")
+      await page.waitForTimeout(1_000)
+      await page.locator(".monaco-list-row[role='treeitem']", { hasText: "slow-review" }).filter({ has: page.locator(".codicon-pass") }).nth(0).waitFor()
+      // Both runs finished: the Runs view then has two slow-review rows with a pass icon.
+      const deadline = Date.now() + 120_000
+      while ((await page.locator(".monaco-list-row[role='treeitem']", { hasText: "slow-review" }).filter({ has: page.locator(".codicon-pass") }).count()) < 2) {
+        if (Date.now() > deadline) throw new Error("the second slow-review run did not finish")
+        await page.waitForTimeout(500)
       }
+      // Compare Runs takes the selected run (the newest) and asks for the other one.
+      await commandPalette(page, "aixfx: Compare Runs")
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: "slow-review" }).first().waitFor({ timeout: 30_000 })
+      await page.locator(".quick-input-widget input").fill("slow-review")
+      await page.waitForTimeout(500)
+      await page.keyboard.press("Enter")
+      const frame = await webviewFrame(page, "#compare", 30_000)
+      const changed = await frame.locator("tr.differs", { hasText: "local-heuristic-1" }).first().innerText()
+      if (!changed.includes("output")) throw new Error(`the reviewer's chat step is not flagged as changed: ${changed}`)
     })
-    await page.screenshot({ path: join(artifacts, "after-reload.png") })
+    await shot("compare.png")
   } finally {
-    await page.screenshot({ path: join(artifacts, "ui-last.png") }).catch(() => undefined)
+    await page.screenshot({ path: join(artifacts, "ui-last.png"), timeout: 120_000 }).catch(() => undefined)
     await page.close()
   }
 }
@@ -208,7 +322,7 @@ const hostPhase = async (browser: Browser, base: string, port: number, workspace
     const code = await Promise.race([
       exitCode,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("the extension-host tests did not finish within 180 s")), 180_000)
+        timer = setTimeout(() => reject(new Error("the extension-host tests did not finish within 360 s")), 360_000)
       })
     ]).finally(() => clearTimeout(timer))
     await page.screenshot({ path: join(artifacts, "host-tests.png") }).catch(() => undefined)
@@ -242,7 +356,7 @@ const main = async (): Promise<void> => {
   watchdog.unref()
 
   say("building and packaging the extension")
-  for (const script of ["build.mjs", "package.mjs"]) await run(process.execPath, [join(extensionDir, "scripts", script)], { cwd: extensionDir, timeoutMs: 180_000, logFile })
+  for (const [script, ...args] of [["build.mjs", "--production"], ["package.mjs"]]) await run(process.execPath, [join(extensionDir, "scripts", script!), ...args], { cwd: extensionDir, timeoutMs: 180_000, logFile })
   await build({
     entryPoints: [join(extensionDir, "test", "e2e", "host", "suite.ts")],
     outfile: hostBundle,
@@ -258,8 +372,10 @@ const main = async (): Promise<void> => {
   const dirs = { home: join(tmp, "home"), userData: join(tmp, "user-data"), extensions: join(tmp, "extensions") }
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true })
   const fixture = join(extensionDir, "test", "e2e", "fixture-workspace")
-  const workspaces = { ui: join(tmp, "workspace-ui"), host: join(tmp, "workspace-host") }
-  for (const dir of Object.values(workspaces)) cpSync(fixture, dir, { recursive: true })
+  // The UI phase opens this repository itself and runs its real example workflows; the
+  // extension-host tests run in a copy of the small fixture workspace.
+  const workspaces = { ui: repositoryRoot, host: join(tmp, "workspace-host") }
+  cpSync(fixture, workspaces.host, { recursive: true })
   mkdirSync(join(dirs.userData, "User"), { recursive: true })
   writeFileSync(
     join(dirs.userData, "User", "settings.json"),

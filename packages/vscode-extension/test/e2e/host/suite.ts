@@ -77,8 +77,14 @@ test("runs a workflow and receives its trace live: pattern, agents, cost", async
   const router = workflow.children[0]!
   assert.equal(router.kind, "pattern")
   assert.equal(router.span.attributes["aixfx.router.route"], "billing")
-  const agents = [...tree.byKey.values()].filter((node) => node.kind === "agent").map((node) => node.span.name)
-  assert.deepEqual(agents.sort(), ["agent.call billing", "invoke_agent billing"])
+  // The agent.call → invoke_agent pair is one node, unless the wrappers are shown.
+  const agents = (t: typeof tree) => [...new Set(t.byKey.values())].filter((node) => node.kind === "agent").map((node) => node.span.name).sort()
+  assert.deepEqual(agents(tree), ["agent.call billing"])
+  await vscode.commands.executeCommand("aixfx.showWrappers")
+  assert.equal(api.foldingWrappers(), false)
+  assert.deepEqual(agents(api.tree(runId)), ["agent.call billing", "invoke_agent billing"])
+  await vscode.commands.executeCommand("aixfx.foldWrappers")
+  assert.equal(api.foldingWrappers(), true)
   assert.ok(Math.abs((workflow.usage.costUsd ?? 0) - 0.003424) < 1e-9, `cost ${workflow.usage.costUsd}`)
   assert.equal(workflow.usage.modelCalls, 2)
 })
@@ -97,6 +103,8 @@ test("gives spans from any OpenTelemetry program a run per trace id", async (api
   const run = await waitFor("the external run", () => api.runs().find((r) => r.id === `trace-${traceId}`))
   assert.equal(run.label, "external job")
   assert.equal((await fetch(`${api.receiverEndpoint()}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" })).status, 400)
+  // Metrics from runs are taken (and dropped), not refused.
+  assert.equal((await fetch(`${api.receiverEndpoint()}/v1/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status, 200)
 })
 
 test("exports a trace and imports it back", async (api) => {
