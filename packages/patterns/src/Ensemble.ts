@@ -12,13 +12,10 @@
  * winner or push the agreement below the threshold, the outstanding calls are interrupted — their
  * cost is saved and the result is the one waiting for them would have given.
  */
-import {
-  type Agent,
-  type AgentError,
-  type AgentRuntime,
-  InsufficientAgreement,
-  type Message
-} from "@aixfx/core"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import type * as Message from "@aixfx/core/Message"
+import { type AgentError, InsufficientAgreement } from "@aixfx/core/AgentError"
 import { Deferred, Effect, Ref } from "effect"
 import * as Voting from "./internal/voting.js"
 import * as Pattern from "./Pattern.js"

@@ -4,18 +4,14 @@
  * DistributedRuntime), and it takes the same `timeout` / `retry` options for the whole run and for
  * each step. Its reply is a new Message whose `metadata.trace` records what it decided.
  */
-import {
-  Agent,
-  type AgentError,
-  AgentRuntime,
-  CallContext,
-  CallTimeout,
-  FanOut,
-  type Json,
-  Message,
-  PatternTimeout,
-  Traced
-} from "@aixfx/core"
+import * as Agent from "@aixfx/core/Agent"
+import * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import * as CallContext from "@aixfx/core/CallContext"
+import * as FanOut from "@aixfx/core/FanOut"
+import type * as Json from "@aixfx/core/Json"
+import * as Message from "@aixfx/core/Message"
+import * as Traced from "@aixfx/core/Traced"
+import { type AgentError, CallTimeout, PatternTimeout } from "@aixfx/core/AgentError"
 import { Duration, Effect, type Either, Schedule } from "effect"
 
 /** An agent as a pattern refers to it: its registered name, or the agent itself (by its name). */
