@@ -6,7 +6,11 @@ const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+    alias: [
+      { find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp)$/, replacement: `${packagesDir}$1/src/index.ts` },
+      // Per-module entry points (`@aixfx/core/Agent`), as the packages' `exports` map them.
+      { find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp)\/([A-Z]\w*)$/, replacement: `${packagesDir}$1/src/$2.ts` }
+    ]
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],

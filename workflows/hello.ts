@@ -3,7 +3,7 @@
  *   npx -y pnpm@10.34.9 example workflows/hello.ts
  * Copy this file to start another; every file in this folder can import the aixfx packages.
  */
-import { Agent, AgentRuntime, CostLedger, LocalHeuristicModel, LocalRuntime, Message, Workflow } from "@aixfx/core"
+import { Agent, AgentRuntime, CostLedger, Failure, LocalHeuristicModel, LocalRuntime, Message, Workflow } from "@aixfx/core"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 
@@ -32,4 +32,5 @@ const program = Effect.gen(function* () {
 
 const AppLayer = Layer.mergeAll(LocalRuntime.layer(), LocalHeuristicModel.layer(), CostLedger.layer)
 
-NodeRuntime.runMain(Effect.provide(program, AppLayer))
+// A failure prints as one line plus its cause (exit code 1), not a fiber dump.
+NodeRuntime.runMain(program.pipe(Failure.report("hello"), Effect.provide(AppLayer)), { disableErrorReporting: true })

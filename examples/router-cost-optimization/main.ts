@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Router } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const requests = [
   "What is the capital of France?",
@@ -37,9 +37,4 @@ export const routerCostOptimization = Effect.gen(function* () {
   return routes
 })
 
-if (isMain(import.meta.url)) {
-  runExample("router-cost-optimization", routerCostOptimization).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("router-cost-optimization", routerCostOptimization)
