@@ -4,7 +4,11 @@ import { defineConfig } from "vitest/config"
 // Workspace packages resolve to their TypeScript sources, so tests never need a build first.
 const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url))
 
-export const alias = [{ find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp|cluster)$/, replacement: `${packagesDir}$1/src/index.ts` }]
+export const alias = [
+  { find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp|cluster)$/, replacement: `${packagesDir}$1/src/index.ts` },
+  // Per-module entry points (`@aixfx/core/Agent`), as the packages' `exports` map them.
+  { find: /^@aixfx\/(core|patterns|providers|rag-lancedb|durable|mcp|cluster)\/([A-Z]\w*)$/, replacement: `${packagesDir}$1/src/$2.ts` }
+]
 
 export default defineConfig({
   resolve: { alias },

@@ -17,7 +17,7 @@ import type { Benchmark, Section } from "./lib/Benchmark.js"
 const here = dirname(fileURLToPath(import.meta.url))
 
 /** In running order; a module that does not exist yet (rag.ts) is reported as skipped. */
-const BENCHMARKS = ["runtime", "patterns", "fanout", "distributed", "cluster", "peers", "rag", "durable"] as const
+const BENCHMARKS = ["runtime", "patterns", "fanout", "distributed", "cluster", "peers", "rag", "durable", "imports"] as const
 
 const PACKAGES = ["effect", "@aixfx/core", "@aixfx/patterns", "@grpc/grpc-js", "@langchain/langgraph", "@langchain/core", "@openai/agents", "@effect/workflow", "@langchain/langgraph-checkpoint-sqlite", "@aixfx/cluster", "@effect/cluster"]
 

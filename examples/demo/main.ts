@@ -5,7 +5,7 @@
  */
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 const document = `aixfx runs seven orchestration patterns as typed Effect programs.
 The Router classifies a request and sends it to the cheapest agent that can handle it, which saves cost.
@@ -37,9 +37,4 @@ export const demo = Effect.gen(function* () {
   return answer.payload
 })
 
-if (isMain(import.meta.url)) {
-  runExample("demo", demo).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("demo", demo)

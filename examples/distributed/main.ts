@@ -9,7 +9,7 @@
 import { DistributedRuntime, Message } from "@aixfx/core"
 import { Hierarchical, Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 import { nodes } from "./agents.js"
 import { type RunningNode, startNode } from "./cluster.js"
 
@@ -61,9 +61,4 @@ export const distributed = Effect.scoped(
   })
 )
 
-if (isMain(import.meta.url)) {
-  runExample("distributed", distributed).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("distributed", distributed)

@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Ensemble } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const messages = [
   "Thanks for the quick reply, see you at the meeting tomorrow.",
@@ -23,23 +23,21 @@ const moderator = (name: string, spam: string, abusive: string) =>
   })
 
 export const ensembleModeration = Effect.gen(function* () {
-  yield* AgentRuntime.register(moderator("mod-a", "buy, cheap, click, link, prize", "idiot, hate, stupid"))
-  yield* AgentRuntime.register(moderator("mod-b", "offer, discount, free, watches", "moron, hate, insult"))
-  yield* AgentRuntime.register(moderator("mod-c", "prize, free, now, link", "idiot, stupid, threat"))
-  const panel = Ensemble.make({ name: "moderation", models: ["mod-a", "mod-b", "mod-c"], strategy: "majority", agreementThreshold: 0.6 })
+  const moderators = [
+    moderator("mod-a", "buy, cheap, click, link, prize", "idiot, hate, stupid"),
+    moderator("mod-b", "offer, discount, free, watches", "moron, hate, insult"),
+    moderator("mod-c", "prize, free, now, link", "idiot, stupid, threat")
+  ]
+  for (const agent of moderators) yield* AgentRuntime.register(agent)
+  const panel = Ensemble.make({ name: "moderation", models: moderators, strategy: "majority", agreementThreshold: 0.6 })
   const verdicts: Array<string> = []
   for (const text of messages) {
     const out = yield* panel.execute(Message.make(text))
-    const trace = out.metadata["trace"] as unknown as Ensemble.Outcome
-    verdicts.push(trace.winner)
+    const trace = yield* Ensemble.outcome(out)
+    verdicts.push(out.payload)
     yield* Console.log(`${trace.winner.padEnd(8)} agreement ${trace.agreement.toFixed(2)}  tally ${JSON.stringify(trace.tally)}  ${text}`)
   }
   return verdicts
 })
 
-if (isMain(import.meta.url)) {
-  runExample("ensemble-moderation", ensembleModeration).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("ensemble-moderation", ensembleModeration)

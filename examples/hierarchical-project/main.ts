@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Hierarchical } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 import { projectManager } from "../shared/projectManager.js"
 
 export const request =
@@ -47,9 +47,4 @@ export const hierarchicalProject = Effect.gen(function* () {
   return result
 })
 
-if (isMain(import.meta.url)) {
-  runExample("hierarchical-project", hierarchicalProject).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("hierarchical-project", hierarchicalProject)

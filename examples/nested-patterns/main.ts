@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, CostLedger, Message } from "@aixfx/core"
 import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const request =
   "Write an onboarding note for new engineers. Explain how the router keeps model costs low. Explain how reflection improves the quality of drafts."
@@ -71,9 +71,4 @@ export const nestedPatterns = Effect.gen(function* () {
   return result
 })
 
-if (isMain(import.meta.url)) {
-  runExample("nested-patterns", nestedPatterns).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("nested-patterns", nestedPatterns)

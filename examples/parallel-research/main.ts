@@ -6,7 +6,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Parallel } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const question = "How should an agent framework handle timeouts and retries?"
 
@@ -36,9 +36,4 @@ export const parallelResearch = Effect.gen(function* () {
   return result
 })
 
-if (isMain(import.meta.url)) {
-  runExample("parallel-research", parallelResearch).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("parallel-research", parallelResearch)

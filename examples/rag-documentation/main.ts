@@ -13,7 +13,7 @@ import { Console, Effect, Layer } from "effect"
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
 
@@ -99,4 +99,4 @@ export const ragDocumentation = (options: Options = {}) =>
     }).pipe(Effect.provide(storeLayer), Effect.scoped)
   })
 
-if (isMain(import.meta.url)) void runExample("rag-documentation", ragDocumentation())
+if (isMain(import.meta.url)) runMain("rag-documentation", ragDocumentation())

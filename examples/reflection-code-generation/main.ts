@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const task =
   "Write retryWithBackoff in TypeScript: retry a failed async call with exponential backoff and jitter, at most maxAttempts times, then rethrow the last error."
@@ -49,9 +49,4 @@ export const reflectionCodeGeneration = Effect.gen(function* () {
   return result
 })
 
-if (isMain(import.meta.url)) {
-  runExample("reflection-code-generation", reflectionCodeGeneration).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("reflection-code-generation", reflectionCodeGeneration)

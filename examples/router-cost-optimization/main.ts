@@ -1,13 +1,16 @@
 /**
  * Router cost optimisation: a classifier labels each request simple or complex; simple ones go to a
  * cheap model, complex ones to an expensive one. Prints the route each request took and the costs.
- * With real keys, set CHEAP_MODEL / EXPENSIVE_MODEL (e.g. gpt-4o-mini / gpt-4o); offline, the
- * default model answers both routes, so the routing is real and the prices are $0.
+ * With real keys, set CHEAP_MODEL / EXPENSIVE_MODEL (e.g. gpt-4o-mini / gpt-4o). Offline, the
+ * default model answers both routes ($0), so the tokens each route used are priced with the real
+ * price table as the two OpenAI models, and the saving against sending everything to the
+ * expensive one is printed.
  */
-import { Agent, AgentRuntime, Message } from "@aixfx/core"
+import { Agent, AgentRuntime, CostLedger, Message } from "@aixfx/core"
 import { Router } from "@aixfx/patterns"
+import { PricingTable } from "@aixfx/providers"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const requests = [
   "What is the capital of France?",
@@ -15,6 +18,17 @@ export const requests = [
   "How many days are in a week?",
   "Design a retry strategy with backoff for a payment service and evaluate its failure modes step by step."
 ]
+
+/** The models the two routes are priced as (the table's OpenAI prices). */
+const CHEAP_PRICED_AS = process.env["CHEAP_MODEL"] ?? "gpt-4o-mini"
+const EXPENSIVE_PRICED_AS = process.env["EXPENSIVE_MODEL"] ?? "gpt-4o"
+
+/** USD for the ledger entries of `agents`, at `model`'s price in the table. */
+const priceAs = (entries: ReadonlyArray<CostLedger.Entry>, agents: ReadonlyArray<string>, model: string): number => {
+  const table = PricingTable.make()
+  if (table.resolve("openai", model)._tag !== "Priced") return Number.NaN
+  return entries.filter((e) => agents.includes(e.agent ?? "")).reduce((sum, e) => sum + (table.price("openai", model, e.usage) ?? Number.NaN), 0)
+}
 
 const model = (name: string | undefined) => (name === undefined ? {} : { model: name })
 
@@ -34,12 +48,15 @@ export const routerCostOptimization = Effect.gen(function* () {
     routes.push(trace.route)
     yield* Console.log(`${trace.route.padEnd(7)} (confidence ${trace.confidence ?? "n/a"})  ${request}`)
   }
+  const entries = yield* CostLedger.entries
+  // The classifier runs on the cheap model too; without a router every request goes to the expensive one.
+  const routed = priceAs(entries, ["sizer", "cheap"], CHEAP_PRICED_AS) + priceAs(entries, ["expensive"], EXPENSIVE_PRICED_AS)
+  const allExpensive = priceAs(entries, ["cheap", "expensive"], EXPENSIVE_PRICED_AS)
+  yield* Console.log(
+    `\nPriced with the table (as of ${PricingTable.asOf}) as ${CHEAP_PRICED_AS} / ${EXPENSIVE_PRICED_AS}: routed $${routed.toFixed(6)}, ` +
+      `everything on ${EXPENSIVE_PRICED_AS} $${allExpensive.toFixed(6)}: the router saves ${(100 * (1 - routed / allExpensive)).toFixed(0)}%.`
+  )
   return routes
 })
 
-if (isMain(import.meta.url)) {
-  runExample("router-cost-optimization", routerCostOptimization).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("router-cost-optimization", routerCostOptimization)

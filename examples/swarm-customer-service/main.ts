@@ -7,7 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Swarm } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
-import { isMain, runExample } from "../shared/run.js"
+import { isMain, runMain } from "../shared/run.js"
 
 export const requests = [
   "I was charged twice on my invoice, I need billing to refund one charge.",
@@ -50,9 +50,4 @@ export const swarmCustomerService = Effect.gen(function* () {
   return paths
 })
 
-if (isMain(import.meta.url)) {
-  runExample("swarm-customer-service", swarmCustomerService).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
-}
+if (isMain(import.meta.url)) runMain("swarm-customer-service", swarmCustomerService)

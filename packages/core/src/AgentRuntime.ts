@@ -67,11 +67,16 @@ export class AgentRuntime extends Context.Tag("@aixfx/core/AgentRuntime")<AgentR
 
 // ---- accessors: the runtime taken from the context ------------------------------------------
 
-export const call = (name: string, message: Message, options?: CallOptions) =>
-  Effect.flatMap(AgentRuntime, (runtime) => runtime.call(name, message, options))
+/** An agent by name, or the agent value itself (then a misspelt agent is a compile error). */
+export type AgentRef = string | { readonly name: string }
 
-export const callAll = (names: ReadonlyArray<string>, message: Message, options?: CallOptions) =>
-  Effect.flatMap(AgentRuntime, (runtime) => runtime.callAll(names, message, options))
+const nameOf = (agent: AgentRef): string => (typeof agent === "string" ? agent : agent.name)
+
+export const call = (agent: AgentRef, message: Message, options?: CallOptions) =>
+  Effect.flatMap(AgentRuntime, (runtime) => runtime.call(nameOf(agent), message, options))
+
+export const callAll = (agents: ReadonlyArray<AgentRef>, message: Message, options?: CallOptions) =>
+  Effect.flatMap(AgentRuntime, (runtime) => runtime.callAll(agents.map(nameOf), message, options))
 
 export const register = <R>(agent: Agent<R>) => Effect.flatMap(AgentRuntime, (runtime) => runtime.register(agent))
 

@@ -11,12 +11,13 @@
  *
  * Header names are lowercase ASCII, as gRPC metadata requires.
  */
-import { Tracer as OtelTracer } from "@effect/opentelemetry"
+import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import { ROOT_CONTEXT, trace, type TextMapGetter } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import { Context, Effect, type Fiber, FiberRef, HashMap, Option, Tracer } from "effect"
+import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 import { contextOf } from "./internal/effectInternals.js"
+import { sessionOf, withSession } from "./internal/session.js"
 
 export const TRACEPARENT = "traceparent"
 export const TRACESTATE = "tracestate"
@@ -29,11 +30,6 @@ export const USER_ID = "aixfx-user-id"
 
 /** Headers as transports hand them over: values may be strings, lists of strings, or other things (ignored). */
 export type Carrier = Readonly<Record<string, unknown>>
-
-export interface Session {
-  readonly sessionId?: string | undefined
-  readonly userId?: string | undefined
-}
 
 const propagator = new W3CTraceContextPropagator()
 
@@ -51,30 +47,9 @@ const getter: TextMapGetter<Carrier> = {
   get: (carrier, key) => header(carrier, key.toLowerCase())
 }
 
-// ---- session ---------------------------------------------------------------------------------
+// ---- session (internal/session.ts: Workflow uses it without loading OpenTelemetry) -------------
 
-const SESSION_ATTRIBUTES = ["session.id", "langfuse.session.id"] as const
-const USER_ATTRIBUTES = ["user.id", "langfuse.user.id"] as const
-
-/**
- * Annotates every span started inside `effect` (at any depth, in any forked fiber) with the session
- * and user, under both the OpenTelemetry and the Langfuse attribute names.
- */
-export const withSession = (session: Session) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  const annotations: Record<string, string> = {}
-  if (session.sessionId !== undefined) for (const key of SESSION_ATTRIBUTES) annotations[key] = session.sessionId
-  if (session.userId !== undefined) for (const key of USER_ATTRIBUTES) annotations[key] = session.userId
-  return Object.keys(annotations).length === 0 ? effect : Effect.annotateSpans(effect, annotations)
-}
-
-/** The session and user the current spans are annotated with (set by `withSession`). */
-/** The session recorded in span annotations (as `withSession` puts it there). */
-const sessionOf = (annotations: HashMap.HashMap<string, unknown>): Session => {
-  const read = (key: string) => Option.getOrUndefined(Option.filter(HashMap.get(annotations, key), (v): v is string => typeof v === "string"))
-  return { sessionId: read(SESSION_ATTRIBUTES[0]), userId: read(USER_ATTRIBUTES[0]) }
-}
-
-export const currentSession: Effect.Effect<Session> = Effect.map(FiberRef.get(FiberRef.currentTracerSpanAnnotations), sessionOf)
+export { currentSession, type Session, withSession } from "./internal/session.js"
 
 // ---- call context ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
  */
 import { Context, Effect } from "effect"
 import * as CallContext from "./CallContext.js"
-import * as TraceContext from "./TraceContext.js"
+import { withSession } from "./internal/session.js"
 
 export interface RunOptions {
   readonly runId?: string
@@ -45,6 +45,6 @@ export const run =
           "aixfx.run.id": runId
         }
       }),
-      TraceContext.withSession(options)
+      withSession(options)
     )
   }

@@ -12,14 +12,11 @@
  * winner or push the agreement below the threshold, the outstanding calls are interrupted — their
  * cost is saved and the result is the one waiting for them would have given.
  */
-import {
-  type Agent,
-  type AgentError,
-  type AgentRuntime,
-  InsufficientAgreement,
-  type Message
-} from "@aixfx/core"
-import { Deferred, Effect, Ref } from "effect"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import type * as Message from "@aixfx/core/Message"
+import { type AgentError, InsufficientAgreement } from "@aixfx/core/AgentError"
+import { Deferred, Effect, Ref, Schema } from "effect"
 import * as Voting from "./internal/voting.js"
 import * as Pattern from "./Pattern.js"
 
@@ -44,12 +41,28 @@ interface Vote {
   readonly reply: Message.Message
 }
 
-export interface Outcome {
-  readonly winner: string
-  readonly tally: Record<string, number>
-  readonly agreement: number
-  readonly dissenters: ReadonlyArray<string>
-}
+/** Who won: the normalised winning answer, the score per answer, the winner's share, who voted otherwise. */
+export const Outcome = Schema.Struct({
+  winner: Schema.String,
+  tally: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  agreement: Schema.Number,
+  dissenters: Schema.Array(Schema.String)
+})
+export type Outcome = typeof Outcome.Type
+
+/** What an Ensemble's reply records in `metadata.trace`: the outcome, and the voters that failed or were stopped. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("ensemble"),
+  name: Schema.String,
+  ...Outcome.fields,
+  strategy: Schema.Literal("majority", "unanimous", "weighted", "confidence"),
+  failures: Schema.Array(Schema.Struct({ agent: Schema.String, tag: Schema.String })),
+  interrupted: Schema.Array(Schema.String)
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of an Ensemble's reply (`Ensemble.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)
 
 /** The winner, tally, agreement and dissenters of a set of votes (pure; ties sort first). */
 export const decide = (votes: ReadonlyArray<{ readonly agent: string; readonly answer: string; readonly score: number }>): Outcome | undefined => {
@@ -143,24 +156,18 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
           })
         )
       }
-      // The winning answer as its first voter (in `models` order) wrote it.
-      const first = voters.map((agent) => all.find((v) => v.agent === agent)).find((v) => v?.answer === outcome.winner)!
-      return Pattern.reply(
-        input,
-        first.reply.payload,
-        {
-          kind: "ensemble",
-          name: options.name,
-          strategy,
-          winner: outcome.winner,
-          tally,
-          agreement: outcome.agreement,
-          dissenters: outcome.dissenters,
-          failures: failed.map((f) => ({ agent: f.agent, tag: f.error._tag })),
-          interrupted
-        },
-        first.reply.type
-      )
+      // The reply is the winning answer itself; what each voter said stays in the trace's tally.
+      return Pattern.reply(input, outcome.winner, {
+        kind: "ensemble",
+        name: options.name,
+        strategy,
+        winner: outcome.winner,
+        tally,
+        agreement: outcome.agreement,
+        dissenters: outcome.dissenters,
+        failures: failed.map((f) => ({ agent: f.agent, tag: f.error._tag })),
+        interrupted
+      })
     })
   )
 }

@@ -4,16 +4,11 @@
  * stage, combines the original task and every team's result into the answer. Team members may be
  * patterns themselves; `maxDepth` bounds how deep the nesting may go.
  */
-import {
-  type Agent,
-  type AgentError,
-  type AgentRuntime,
-  CallContext,
-  MaxDepthExceeded,
-  Message,
-  PlanInvalid,
-  UnknownTeam
-} from "@aixfx/core"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import * as CallContext from "@aixfx/core/CallContext"
+import * as Message from "@aixfx/core/Message"
+import { type AgentError, MaxDepthExceeded, PlanInvalid, UnknownTeam } from "@aixfx/core/AgentError"
 import { Effect, ParseResult, Schema } from "effect"
 import { findJsonObject } from "./internal/jsonText.js"
 import { stepRequest } from "./internal/step.js"

@@ -3,7 +3,11 @@
  * turns their replies into one answer. Failures either stop the run at once (`failFast`) or are
  * collected, and the run fails only when fewer than `minSuccesses` agents answered.
  */
-import { type Agent, type AgentError, type AgentRuntime, InsufficientResults, type Json, type Message } from "@aixfx/core"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import type * as Json from "@aixfx/core/Json"
+import type * as Message from "@aixfx/core/Message"
+import { type AgentError, InsufficientResults } from "@aixfx/core/AgentError"
 import { Deferred, Effect, Either } from "effect"
 import * as Voting from "./internal/voting.js"
 import * as Pattern from "./Pattern.js"

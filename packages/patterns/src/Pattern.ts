@@ -4,19 +4,15 @@
  * DistributedRuntime), and it takes the same `timeout` / `retry` options for the whole run and for
  * each step. Its reply is a new Message whose `metadata.trace` records what it decided.
  */
-import {
-  Agent,
-  type AgentError,
-  AgentRuntime,
-  CallContext,
-  CallTimeout,
-  FanOut,
-  type Json,
-  Message,
-  PatternTimeout,
-  Traced
-} from "@aixfx/core"
-import { Duration, Effect, type Either, Schedule } from "effect"
+import * as Agent from "@aixfx/core/Agent"
+import * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import * as CallContext from "@aixfx/core/CallContext"
+import * as FanOut from "@aixfx/core/FanOut"
+import type * as Json from "@aixfx/core/Json"
+import * as Message from "@aixfx/core/Message"
+import * as Traced from "@aixfx/core/Traced"
+import { type AgentError, AgentNotFound, CallTimeout, PatternTimeout, PayloadDecodeError } from "@aixfx/core/AgentError"
+import { Duration, Effect, Either, ParseResult, Schedule, Schema } from "effect"
 
 /** An agent as a pattern refers to it: its registered name, or the agent itself (by its name). */
 export type AgentRef = string | { readonly name: string }
@@ -90,6 +86,21 @@ export const reply = (input: Message.Message, payload: string, trace: Trace, typ
   Message.reply(input, { payload, type, metadata: { trace } })
 
 /**
+ * A typed reader of a pattern's outcome: decodes its reply's `metadata.trace` with `schema`. A
+ * reply that is not that pattern's fails with `PayloadDecodeError` naming the field.
+ */
+export const outcomeOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  const decode = Schema.decodeUnknown(schema)
+  return (reply: Message.Message): Effect.Effect<A, PayloadDecodeError> =>
+    Effect.catchTag(decode(reply.metadata["trace"]), "ParseError", (error) => {
+      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+      const path = ["metadata", "trace", ...(first?.path.map(String) ?? [])].join(".")
+      const issue = first?.message ?? error.message
+      return Effect.fail(new PayloadDecodeError({ messageId: reply.id, path, issue, message: `Message ${reply.id}: not this pattern's outcome at ${path}: ${issue}` }))
+    })
+}
+
+/**
  * Calls one agent as a named step of a pattern: traced as `step <pattern>.<step>`, bounded by
  * `stepTimeout`, retried by `stepRetry`.
  */
@@ -100,11 +111,21 @@ export const callStep = (
   message: Message.Message
 ): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
   withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry, options).pipe(
+    Effect.mapError((error) => namingStep(options, step, nameOf(agent), error)),
     Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,
       attributes: { "aixfx.step.name": step, "aixfx.pattern.name": options.name, "aixfx.step.agent": nameOf(agent) }
     })
   )
+
+/**
+ * An `AgentNotFound` for the step's own agent says which pattern and step asked for it (one from
+ * deeper down already names its own pattern and step).
+ */
+const namingStep = (options: CommonOptions, step: string, agent: string, error: AgentError): AgentError =>
+  error._tag === "AgentNotFound" && error.agent === agent
+    ? new AgentNotFound({ agent, available: error.available, message: `Pattern "${options.name}", step ${step}: ${error.message}` })
+    : error
 
 /** The call's options: the step's name (a durable run's journal key) and its timeout. */
 const stepCallOptions = (options: CommonOptions, step?: string) =>
@@ -123,7 +144,9 @@ export const callSteps = (
 ): Effect.Effect<ReadonlyArray<Either.Either<Message.Message, AgentError>>, never, AgentRuntime.AgentRuntime> =>
   Effect.withFiberRuntime((fiber) =>
     options.stepRetry === undefined && !Traced.isTracing(fiber)
-      ? AgentRuntime.callAll(agents, message, stepCallOptions(options))
+      ? Effect.map(AgentRuntime.callAll(agents, message, stepCallOptions(options)), (outcomes) =>
+        outcomes.map((outcome, i) => Either.mapLeft(outcome, (error) => namingStep(options, agents[i]!, agents[i]!, error)))
+      )
       : FanOut.either(agents.map((agent) => callStep(options, agent, agent, message)))
   )
 

@@ -9,15 +9,12 @@
  * `{ "documents": [{ "id", "text", "score", "metadata" }] }` (`RetrievalResult`). A reranker is
  * called the same way, with the retrieved documents in `metadata.documents`, and replies the same.
  */
-import {
-  Agent,
-  type AgentError,
-  type AgentRuntime,
-  Json,
-  Message,
-  RetrievalFailed,
-  Tokenizer
-} from "@aixfx/core"
+import * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import * as Json from "@aixfx/core/Json"
+import * as Message from "@aixfx/core/Message"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
+import { type AgentError, RetrievalFailed } from "@aixfx/core/AgentError"
 import { Effect, Option, ParseResult, Schema } from "effect"
 import * as bm25 from "./internal/bm25.js"
 import { stepRequest } from "./internal/step.js"

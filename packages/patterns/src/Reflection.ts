@@ -3,7 +3,10 @@
  * critique — until the score reaches `qualityThreshold`, stops improving by `improvementThreshold`,
  * or `maxIterations` drafts were made. Returns the best-scoring draft (not the last one).
  */
-import { type Agent, type AgentError, type AgentRuntime, CritiqueUnparsable, Message } from "@aixfx/core"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import * as Message from "@aixfx/core/Message"
+import { type AgentError, CritiqueUnparsable } from "@aixfx/core/AgentError"
 import { Effect } from "effect"
 import { type Critique, parseCritique } from "./internal/critique.js"
 import { stepRequest } from "./internal/step.js"

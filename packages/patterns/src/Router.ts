@@ -4,7 +4,10 @@
  * `{"category","confidence"}`; an unknown label or a confidence below `minConfidence` goes to the
  * default route.
  */
-import { Agent, type AgentRuntime, type LanguageModel, RouteNotFound } from "@aixfx/core"
+import * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import type * as LanguageModel from "@aixfx/core/LanguageModel"
+import { RouteNotFound } from "@aixfx/core/AgentError"
 import { Effect } from "effect"
 import { findJsonObject } from "./internal/jsonText.js"
 import * as Pattern from "./Pattern.js"

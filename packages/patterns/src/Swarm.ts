@@ -5,14 +5,11 @@
  * so far in `metadata.conversation` — not only the last output, as Aixgo does. The first reply
  * without a handoff is the answer.
  */
-import {
-  type Agent,
-  type AgentRuntime,
-  InvalidHandoff,
-  type Json,
-  MaxHandoffsExceeded,
-  type Message
-} from "@aixfx/core"
+import type * as Agent from "@aixfx/core/Agent"
+import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
+import type * as Json from "@aixfx/core/Json"
+import type * as Message from "@aixfx/core/Message"
+import { InvalidHandoff, MaxHandoffsExceeded } from "@aixfx/core/AgentError"
 import { Effect, Schema } from "effect"
 import { stepRequest } from "./internal/step.js"
 import * as Pattern from "./Pattern.js"

@@ -6,8 +6,7 @@ import { hangingProbe, recording, spanNamed, assertInterruptsSteps } from "./pro
 
 const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
 
-type Trace = Ensemble.Outcome & { interrupted: ReadonlyArray<string>; failures: ReadonlyArray<{ agent: string; tag: string }> }
-const traceOf = (m: Message.Message) => m.metadata["trace"] as unknown as Trace
+const traceOf = (m: Message.Message) => Effect.runSync(Ensemble.outcome(m))
 
 /** Registers voters answering the given texts (with optional confidence). */
 const voters = (answers: Record<string, string | { text: string; confidence: number }>) =>
@@ -16,13 +15,21 @@ const voters = (answers: Record<string, string | { text: string; confidence: num
   )
 
 describe("Ensemble", () => {
+  it.effect("Ensemble.outcome refuses a reply that is not an Ensemble's, naming the field", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Ensemble.outcome(Message.make({ payload: "hello", metadata: { trace: { kind: "router", name: "r" } } })))
+      assert.strictEqual(error._tag, "PayloadDecodeError")
+      assert.strictEqual(error.path, "metadata.trace.kind")
+    }))
+
   it.effect("majority: normalised answers, winner, tally, agreement and dissenters", () =>
     withRuntime(
       Effect.gen(function* () {
         yield* voters({ m1: "Spam.", m2: `{"label":"SPAM"}`, m3: "ham" })
         const out = yield* Ensemble.make({ name: "mod", models: ["m1", "m2", "m3"], earlyStop: false }).execute(Message.make("buy now!!!"))
-        const trace = traceOf(out)
-        assert.strictEqual(out.payload, "Spam.")
+        const trace = yield* Ensemble.outcome(out)
+        // The reply is the winning answer, not one voter's raw text.
+        assert.strictEqual(out.payload, "spam")
         assert.strictEqual(trace.winner, "spam")
         assert.deepStrictEqual(trace.tally, { ham: 1, spam: 2 })
         assert.closeTo(trace.agreement, 2 / 3, 1e-9)

@@ -19,6 +19,16 @@ const desk = (output: string) =>
   })
 
 describe("Router", () => {
+  it.effect("a route whose agent is not registered fails naming the router and the route", () =>
+    withRuntime(
+      Effect.gen(function* () {
+        yield* recording("classifier", () => "billing")
+        const error = yield* Effect.flip(Router.make({ name: "desk", classifier: "classifier", routes: { billing: "billing-agent" } }).execute(Message.make("refund")))
+        assert.strictEqual(error._tag, "AgentNotFound")
+        assert.strictEqual(error.message, 'Pattern "desk", step route.billing: No agent named "billing-agent"; registered agents: classifier')
+      })
+    ))
+
   it.effect("a bare label routes, and the route gets the original input", () =>
     withRuntime(
       Effect.gen(function* () {

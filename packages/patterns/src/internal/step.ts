@@ -1,5 +1,5 @@
-import type { Json } from "@aixfx/core"
-import { Message } from "@aixfx/core"
+import type * as Json from "@aixfx/core/Json"
+import * as Message from "@aixfx/core/Message"
 
 /**
  * A request from a pattern to one of its agents. It carries the input's metadata (conversation,

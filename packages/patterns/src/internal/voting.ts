@@ -3,7 +3,7 @@
  * "Spam.", " spam" and `{"label":"SPAM"}` are one vote, scores are summed per answer, and the winner
  * is chosen without regard to the order the votes came in.
  */
-import type { Message } from "@aixfx/core"
+import type * as Message from "@aixfx/core/Message"
 import { findJsonObject } from "./jsonText.js"
 
 /** The answer inside a JSON reply (`answer`, `category` or `label`), else the text itself. */
