@@ -10,6 +10,7 @@
  * is active in a fiber.
  */
 import { NodeSdk } from "@effect/opentelemetry"
+import { currentOtelSpan } from "@effect/opentelemetry/Tracer"
 import { isDefaultExportSpan, LangfuseSpanProcessor } from "@langfuse/otel"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
@@ -24,9 +25,13 @@ import {
 import { Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
 import { DEFAULT_MAX_LENGTH, type ContentCaptureOptions, currentContentCapture } from "./internal/telemetryContent.js"
 import { SpanStartsProcessor } from "./internal/spanStarts.js"
+import { provideCurrentOtelSpan } from "./internal/otelSpan.js"
 import { RunMetricsProcessor } from "./internal/telemetryMetrics.js"
 
 export { type ContentCaptureOptions, currentContentCapture, InMemorySpanExporter, type ReadableSpan }
+
+// Array-valued attributes (finish reasons) go on the OpenTelemetry span; see internal/otelSpan.
+provideCurrentOtelSpan(currentOtelSpan)
 
 const DEFAULT_SERVICE = "aixfx"
 const DEFAULT_LANGFUSE_URL = "https://cloud.langfuse.com"

@@ -17,7 +17,11 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core"
 import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 import { contextOf } from "./internal/effectInternals.js"
+import { provideCurrentOtelSpan } from "./internal/otelSpan.js"
 import { sessionOf, withSession } from "./internal/session.js"
+
+// Array-valued attributes (finish reasons) go on the OpenTelemetry span; see internal/otelSpan.
+provideCurrentOtelSpan(OtelTracer.currentOtelSpan)
 
 export const TRACEPARENT = "traceparent"
 export const TRACESTATE = "tracestate"
