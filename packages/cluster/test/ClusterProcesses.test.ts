@@ -13,9 +13,10 @@ import { freshDatabase, pgLayer, serverUrl } from "./support/postgres.js"
 
 const server = serverUrl()
 /**
- * The rolling restart has not yet passed on this machine (it failed under heavy load: an untyped
- * socket defect, since mapped to TransportError, then slow runner starts), so it runs only when
- * asked for (`test:cluster:faults`), not in CI, until it does.
+ * The rolling restart fails today: on an idle machine every call completed or failed typed, but some
+ * handlers completed twice (a call interrupted by a shard move is sent again and runs again on the
+ * new owner; see docs/cluster.md). It runs only when asked for (`test:cluster:faults`), not in CI,
+ * until that is fixed.
  */
 const faultTests = process.env["AIXFX_CLUSTER_FAULT_TESTS"] === "1"
 
