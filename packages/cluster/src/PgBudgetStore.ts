@@ -12,29 +12,10 @@
  * cap): the store errs on the side of the cap.
  */
 import { SqlClient } from "@effect/sql"
-import { BudgetExceeded } from "@aixfx/core"
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { BudgetExceeded, BudgetStore } from "@aixfx/core"
+import { Duration, Effect, Layer, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { migrate } from "./internal/migrations.js"
-
-/** A held amount under `key`, to be settled exactly once. */
-export interface Reservation {
-  readonly key: string
-  readonly id: string
-  readonly amount: number
-}
-
-/**
- * The same shape as core's `BudgetStore` service (reserve before a call, settle after): see the
- * hand-off note in docs/cluster.md.
- */
-export interface Service {
-  readonly reserve: (key: string, cap: number, amount: number) => Effect.Effect<Reservation, BudgetExceeded>
-  readonly settle: (reservation: Reservation, actual: number) => Effect.Effect<void>
-  readonly committed: (key: string) => Effect.Effect<number>
-}
-
-export class PgBudgetStore extends Context.Tag("@aixfx/cluster/PgBudgetStore")<PgBudgetStore, Service>() {}
 
 export interface Options {
   /** How long an operation keeps retrying while the database is unreachable (default 2 minutes). */
@@ -53,7 +34,7 @@ const tables = [
      created_at timestamptz NOT NULL DEFAULT now())`
 ]
 
-export const make = (options: Options = {}): Effect.Effect<Service, never, SqlClient.SqlClient> =>
+export const make = (options: Options = {}): Effect.Effect<BudgetStore.Service, never, SqlClient.SqlClient> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const retryFor = Duration.decode(options.retryFor ?? "2 minutes")
@@ -90,7 +71,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, SqlCl
             return true
           })
         )
-        if (held) return { key, id, amount } satisfies Reservation
+        if (held) return { key, id, amount } satisfies BudgetStore.Reservation
         const committed = yield* committedIn(key)
         return yield* Effect.fail(
           new BudgetExceeded({
@@ -104,7 +85,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, SqlCl
         )
       }).pipe(persistently(`reserving ${amount} under "${key}"`), Effect.withSpan("PgBudgetStore.reserve", { attributes: { key, cap, amount } }))
 
-    const settle = (reservation: Reservation, actual: number) =>
+    const settle = (reservation: BudgetStore.Reservation, actual: number) =>
       sql
         .withTransaction(
           Effect.gen(function* () {
@@ -120,9 +101,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, SqlCl
       reserve,
       settle,
       committed: (key) => committedIn(key).pipe(persistently(`reading budget "${key}"`))
-    } satisfies Service
+    } satisfies BudgetStore.Service
   })
 
 /** The cluster's budget store on the `SqlClient` in context (Postgres). */
-export const layer = (options: Options = {}): Layer.Layer<PgBudgetStore, never, SqlClient.SqlClient> =>
-  Layer.effect(PgBudgetStore, make(options))
+/** Core's `BudgetStore` on Postgres: `withBudget` reserves and settles in it, cluster-wide. */
+export const layer = (options: Options = {}): Layer.Layer<BudgetStore.BudgetStore, never, SqlClient.SqlClient> =>
+  Layer.effect(BudgetStore.BudgetStore, make(options))
