@@ -266,6 +266,9 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
     const timeoutOf = (callOptions?: CallOptions) =>
       callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
 
+    /** Whether the call's timeout is one the caller set (on the call or as `callTimeout`), not the default deadline. */
+    const callerTimed = (callOptions?: CallOptions) => callOptions?.timeout !== undefined || options.callTimeout !== undefined
+
     const callRemote = (name: string, message: Message, callOptions?: CallOptions) => {
       const timeout = timeoutOf(callOptions)
       const timeoutMs = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : undefined
@@ -276,8 +279,11 @@ const build = (options: Options): Effect.Effect<Built, ServeError | ConfigError.
           peers.unary<{ message: ProtoMessage }>(endpoints, "Execute", { agent: name, message: messageToProto(message) }, { agent: name, timeoutMs }),
           (response) => messageFromProto(response.message)
         )
-        // The deadline travels with the call; this timeout keeps the caller's own clock in charge too.
-        return timeoutMs === undefined
+        // The deadline travels with the call, and grpc-js ends the call at it on this side too. A
+        // timeout the caller asked for is also kept by the caller's own clock (a TestClock moves
+        // it); the default deadline, a safety net against a frozen peer, only by grpc-js (an
+        // Effect timeout on every call cost a fifth of a call's latency).
+        return timeoutMs === undefined || !callerTimed(callOptions)
           ? call
           : Effect.timeoutFail(call, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
       })).pipe(

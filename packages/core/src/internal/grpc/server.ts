@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { status as Status } from "@grpc/grpc-js"
-import { Cause, Duration, Effect, Either, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
+import { Cause, Context, Duration, Effect, Either, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
 import { type AgentError, InternalError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
@@ -74,6 +74,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(runtime)
+    // The node's own ledger, if it has one: served calls' costs are recorded there too.
+    const nodeLedger = Option.getOrUndefined(Context.getOption(runtime.context, CostLedger.CostLedger))
     // The fibers of calls in flight (a plain set: adding to a FiberSet took a fiber of its own per call).
     const calls = new Set<Fiber.RuntimeFiber<unknown, AgentError>>()
     // Health watchers to tell that the node stops.
@@ -156,12 +158,15 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
       const request = decoded.right
       const costs: Array<CostLedger.Entry> = []
-      const ledger = Effect.map(Effect.serviceOption(CostLedger.CostLedger), (outer): CostLedger.Service => ({
-        record: (entry) => Effect.zipRight(Effect.sync(() => costs.push(entry)), Option.match(outer, { onNone: () => Effect.void, onSome: (l) => l.record(entry) })),
+      const ledger: CostLedger.Service = {
+        record: (entry) => {
+          const push = Effect.sync(() => void costs.push(entry))
+          return nodeLedger === undefined ? push : Effect.zipRight(push, nodeLedger.record(entry))
+        },
         entries: Effect.sync(() => costs),
         clear: Effect.sync(() => void costs.splice(0))
-      }))
-      const fiber = runFork(withIncomingContext(call.metadata)(Effect.provideServiceEffect(handle(request), CostLedger.CostLedger, ledger)))
+      }
+      const fiber = runFork(withIncomingContext(call.metadata)(Effect.provideService(handle(request), CostLedger.CostLedger, ledger)))
       calls.add(fiber)
       // A signal, not a fiber waiting for the interruption: nobody waits for it here.
       const interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
