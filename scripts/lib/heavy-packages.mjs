@@ -7,7 +7,9 @@ export const HEAVY = [
   "@opentelemetry/sdk-trace-node",
   "@opentelemetry/sdk-metrics",
   "@opentelemetry/exporter-trace-otlp-http",
+  "@opentelemetry/exporter-trace-otlp-proto",
   "@opentelemetry/exporter-metrics-otlp-http",
+  "@opentelemetry/exporter-metrics-otlp-proto",
   "@opentelemetry/resources",
   "@langfuse/otel",
   "@langfuse/core"

@@ -1,7 +1,7 @@
 /**
  * Where spans and metrics go. `layer` installs ONE OpenTelemetry SDK (@effect/opentelemetry
  * NodeSdk) for Effect's spans and metrics, with one span processor per destination — in-memory,
- * OTLP/HTTP, Langfuse — so several destinations are active at once and see the same spans. Span
+ * OTLP/HTTP (protobuf or JSON), Langfuse — so several destinations are active at once and see the same spans. Span
  * processors and metric readers are flushed when the layer's scope closes, so a short script
  * loses nothing.
  *
@@ -12,8 +12,10 @@
 import { NodeSdk } from "@effect/opentelemetry"
 import { currentOtelSpan } from "@effect/opentelemetry/Tracer"
 import { isDefaultExportSpan, LangfuseSpanProcessor } from "@langfuse/otel"
-import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { OTLPMetricExporter as OTLPMetricExporterJson } from "@opentelemetry/exporter-metrics-otlp-http"
+import { OTLPMetricExporter as OTLPMetricExporterProto } from "@opentelemetry/exporter-metrics-otlp-proto"
+import { OTLPTraceExporter as OTLPTraceExporterJson } from "@opentelemetry/exporter-trace-otlp-http"
+import { OTLPTraceExporter as OTLPTraceExporterProto } from "@opentelemetry/exporter-trace-otlp-proto"
 import { type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import {
   BatchSpanProcessor,
@@ -22,7 +24,7 @@ import {
   SimpleSpanProcessor,
   type SpanProcessor
 } from "@opentelemetry/sdk-trace-base"
-import { Config, type ConfigError, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Effect, Either, Layer, Option, Redacted } from "effect"
 import { DEFAULT_MAX_LENGTH, type ContentCaptureOptions, currentContentCapture } from "./internal/telemetryContent.js"
 import { SpanStartsProcessor } from "./internal/spanStarts.js"
 import { provideCurrentOtelSpan } from "./internal/otelSpan.js"
@@ -35,12 +37,25 @@ provideCurrentOtelSpan(currentOtelSpan)
 
 const DEFAULT_SERVICE = "aixfx"
 const DEFAULT_LANGFUSE_URL = "https://cloud.langfuse.com"
+const DEFAULT_PROTOCOL: OtlpProtocol = "http/protobuf"
+
+/**
+ * How OTLP/HTTP bodies are encoded: `http/protobuf` (binary protobuf, the OTLP specification's
+ * default) or `http/json`. OTLP over gRPC is not offered.
+ */
+export type OtlpProtocol = "http/protobuf" | "http/json"
+
+export const OTLP_PROTOCOLS: ReadonlyArray<OtlpProtocol> = ["http/protobuf", "http/json"]
 
 export interface OtlpOptions {
   /** The collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
   readonly url: string
   /** Also export metrics to this URL (e.g. http://127.0.0.1:4318/v1/metrics). */
   readonly metricsUrl?: string
+  /** The encoding of trace exports (default `http/protobuf`, as the OTLP specification's). */
+  readonly protocol?: OtlpProtocol
+  /** The encoding of metric exports (default: `protocol`). */
+  readonly metricsProtocol?: OtlpProtocol
   /** Sent with every export (auth headers may be `Redacted`; they never reach a span). */
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted<string>>>
   readonly serviceName?: string
@@ -104,7 +119,10 @@ const spanProcessors = (options: Options): Array<SpanProcessor> => {
   if (options.spanStartsUrl !== undefined) processors.push(new SpanStartsProcessor(options.spanStartsUrl))
   if (options.memory !== undefined) processors.push(new SimpleSpanProcessor(options.memory))
   if (options.otlp !== undefined) {
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlp.url, headers: revealAll(options.otlp.headers) })))
+    const { otlp } = options
+    const config = { url: otlp.url, headers: revealAll(otlp.headers) }
+    const exporter = (otlp.protocol ?? DEFAULT_PROTOCOL) === "http/json" ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config)
+    processors.push(new BatchSpanProcessor(exporter))
   }
   if (options.langfuse !== undefined) {
     const { langfuse } = options
@@ -125,11 +143,15 @@ const spanProcessors = (options: Options): Array<SpanProcessor> => {
   return processors
 }
 
+const otlpMetricReader = (otlp: OtlpOptions, url: string): MetricReader => {
+  const config = { url, headers: revealAll(otlp.headers) }
+  const protocol = otlp.metricsProtocol ?? otlp.protocol ?? DEFAULT_PROTOCOL
+  return new PeriodicExportingMetricReader({ exporter: protocol === "http/json" ? new OTLPMetricExporterJson(config) : new OTLPMetricExporterProto(config) })
+}
+
 const metricReaders = (options: Options): Array<MetricReader> => [
   ...(options.metricReaders ?? []),
-  ...(options.otlp?.metricsUrl === undefined
-    ? []
-    : [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: options.otlp.metricsUrl, headers: revealAll(options.otlp.headers) }) })])
+  ...(options.otlp?.metricsUrl === undefined ? [] : [otlpMetricReader(options.otlp, options.otlp.metricsUrl)])
 ]
 
 /** The SDK with every destination in `options` (and agent/pattern metrics), plus the content-capture setting. */
@@ -170,6 +192,22 @@ const parseHeaders = (raw: string): Record<string, Redacted.Redacted<string>> =>
       .map(([k, ...v]) => [k!.trim(), Redacted.make(decodeURIComponent(v.join("=").trim()))])
   )
 
+/**
+ * An OTLP protocol variable: one of `OTLP_PROTOCOLS`, or a `ConfigError` naming the variable and the
+ * value (`grpc` included: aixfx exports over HTTP only).
+ */
+const protocolConfig = (name: string): Config.Config<Option.Option<OtlpProtocol>> =>
+  Config.option(
+    Config.string(name).pipe(
+      Config.mapOrFail((raw) => {
+        const value = raw.trim().toLowerCase()
+        if ((OTLP_PROTOCOLS as ReadonlyArray<string>).includes(value)) return Either.right(value as OtlpProtocol)
+        const why = value === "grpc" ? "OTLP over gRPC is not supported; aixfx exports OTLP over HTTP" : "unknown OTLP protocol"
+        return Either.left(ConfigError.InvalidData([name], `${name}=${raw}: ${why}; use one of ${OTLP_PROTOCOLS.join(", ")}`))
+      })
+    )
+  )
+
 /** The options `layerFromEnv` reads (exposed for tests and for composing with more destinations). */
 export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = Effect.gen(function* () {
   const endpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -182,6 +220,10 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
   const capture = yield* Config.withDefault(Config.boolean("AIXFX_CAPTURE_CONTENT"), false)
   const maxLength = yield* Config.withDefault(Config.integer("AIXFX_CAPTURE_MAX_LENGTH"), DEFAULT_MAX_LENGTH)
   const spanStartsUrl = yield* Config.option(Config.string("AIXFX_SPAN_STARTS_URL"))
+  // The signal's own variable wins over the general one (the OTLP exporter specification).
+  const protocol = yield* protocolConfig("OTEL_EXPORTER_OTLP_PROTOCOL")
+  const tracesProtocol = Option.getOrElse(Option.orElse(yield* protocolConfig("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), () => protocol), () => DEFAULT_PROTOCOL)
+  const metricsProtocol = Option.getOrElse(Option.orElse(yield* protocolConfig("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"), () => protocol), () => DEFAULT_PROTOCOL)
   if (Option.isSome(publicKey) !== Option.isSome(secretKey)) {
     // Half a key pair is a mistake worth failing on: every export would be rejected.
     return yield* Config.fail(
@@ -190,7 +232,12 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
   }
   const otlp = Option.map(endpoint, (raw): OtlpOptions => {
     const base = raw.replace(/\/$/, "")
-    return { url: `${base}/v1/traces`, headers: parseHeaders(Redacted.value(headers)), ...(metricsOff ? {} : { metricsUrl: `${base}/v1/metrics` }) }
+    return {
+      url: `${base}/v1/traces`,
+      protocol: tracesProtocol,
+      headers: parseHeaders(Redacted.value(headers)),
+      ...(metricsOff ? {} : { metricsUrl: `${base}/v1/metrics`, metricsProtocol })
+    }
   })
   return {
     serviceName,
@@ -205,7 +252,8 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
 
 /**
  * Every destination the environment configures: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
- * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`; `OTEL_EXPORTER_OTLP_HEADERS`),
+ * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`; `OTEL_EXPORTER_OTLP_HEADERS`;
+ * protobuf unless `OTEL_EXPORTER_OTLP_PROTOCOL` / `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_PROTOCOL` say `http/json`),
  * Langfuse when `LANGFUSE_PUBLIC_KEY` and `LANGFUSE_SECRET_KEY` are (`LANGFUSE_BASE_URL`), named
  * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`); span
  * starts posted live to `AIXFX_SPAN_STARTS_URL` when it is set.

@@ -207,6 +207,8 @@ describe("Telemetry: exporters", () => {
       )
       // The layer has closed: both batch processors have flushed.
       assertLangfuseRun(langfuse, publicKey, secretKey)
+      // OTLP bodies are protobuf unless told otherwise (the OTLP specification's default).
+      for (const request of otlp.requests) assert.strictEqual(request.headers["content-type"], "application/x-protobuf", request.path)
       const collected = otlp.spans("/v1/traces")
       assertRunTree(collected.map(toSpanLike))
       assert.strictEqual(otlp.requests[0]!.headers.authorization, "Bearer collector-token")
@@ -215,11 +217,61 @@ describe("Telemetry: exporters", () => {
       const ids = (spans: ReadonlyArray<ExportedSpan>) => spans.map((s) => s.spanId).sort()
       assert.deepStrictEqual(ids(collected), ids(langfuse.spans(LANGFUSE_PATH)), "the same spans in both")
       assert.strictEqual(new Set(collected.map((s) => s.traceId)).size, 1, "one trace per run")
-      // The metric reader exported once more at shutdown.
+      // The metric reader exported once more at shutdown (protobuf keeps its strings readable).
       const metrics = otlp.requests.filter((r) => r.path === "/v1/metrics").map((r) => r.body).join("")
       for (const name of ["aixfx.model.calls", "aixfx.model.cost", "gen_ai.client.operation.duration", "aixfx.agent.calls", "aixfx.pattern.runs"]) {
-        assert.include(metrics, `"${name}"`)
+        assert.include(metrics, name)
       }
+    }))
+
+  /** One run exported by `layerFromEnv` to a fresh collector, with `env` (plus the endpoint) as the environment. */
+  const exportWithEnv = (env: Record<string, string>) =>
+    Effect.gen(function* () {
+      const collector = yield* startCollector
+      const config = ConfigProvider.fromMap(new Map(Object.entries({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url })))
+      yield* run().pipe(Effect.provide(Telemetry.layerFromEnv), Effect.withConfigProvider(config))
+      const contentTypes = (path: string) => [...new Set(collector.requests.filter((r) => r.path === path).map((r) => r.headers["content-type"]))]
+      return { collector, traces: contentTypes("/v1/traces"), metrics: contentTypes("/v1/metrics") }
+    })
+
+  it.scoped("OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf when unset, http/json on request; the collector decodes the same run from both", () =>
+    Effect.gen(function* () {
+      const unset = yield* exportWithEnv({})
+      assert.deepStrictEqual(unset.traces, ["application/x-protobuf"])
+      assert.deepStrictEqual(unset.metrics, ["application/x-protobuf"])
+      assertRunTree(unset.collector.spans("/v1/traces").map(toSpanLike))
+
+      const protobuf = yield* exportWithEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" })
+      assert.deepStrictEqual(protobuf.traces, ["application/x-protobuf"])
+      assertRunTree(protobuf.collector.spans("/v1/traces").map(toSpanLike))
+
+      const json = yield* exportWithEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })
+      assert.deepStrictEqual(json.traces, ["application/json"])
+      assert.deepStrictEqual(json.metrics, ["application/json"])
+      assertRunTree(json.collector.spans("/v1/traces").map(toSpanLike))
+    }), 60_000)
+
+  it.scoped("the signal's own variable (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / _METRICS_PROTOCOL) overrides OTEL_EXPORTER_OTLP_PROTOCOL", () =>
+    Effect.gen(function* () {
+      const traces = yield* exportWithEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" })
+      assert.deepStrictEqual(traces.traces, ["application/x-protobuf"])
+      assert.deepStrictEqual(traces.metrics, ["application/json"])
+      assertRunTree(traces.collector.spans("/v1/traces").map(toSpanLike))
+      const metrics = yield* exportWithEnv({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/json" })
+      assert.deepStrictEqual(metrics.traces, ["application/x-protobuf"])
+      assert.deepStrictEqual(metrics.metrics, ["application/json"])
+    }), 60_000)
+
+  it.effect("an unknown or gRPC protocol is a ConfigError naming the variable and the value", () =>
+    Effect.gen(function* () {
+      const failure = (env: Record<string, string>) =>
+        Effect.flip(Telemetry.optionsFromEnv.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))).pipe(Effect.map(String))
+      const unknown = yield* failure({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/xml" })
+      assert.include(unknown, "OTEL_EXPORTER_OTLP_PROTOCOL=http/xml: unknown OTLP protocol; use one of http/protobuf, http/json")
+      const grpc = yield* failure({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" })
+      assert.include(grpc, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: OTLP over gRPC is not supported")
+      const metrics = yield* failure({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "json" })
+      assert.include(metrics, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=json")
     }))
 
   it.effect("metrics: model calls, tokens, cost and latency by agent, model and pattern; agent and pattern runs", () => {
