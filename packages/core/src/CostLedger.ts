@@ -18,6 +18,8 @@ export interface Entry {
   readonly usage: Usage.Usage
   /** USD; `null` when the price is unknown. */
   readonly costUsd: number | null
+  /** The date of the prices it was priced with (`Pricing.asOf`), when priced by a dated table. */
+  readonly pricesAsOf?: string
   readonly durationMs: number
   readonly timestamp: number
   /** The error's tag when the call failed: failed calls are recorded too, with the usage they reported (usually none). */
@@ -32,6 +34,8 @@ export interface Totals {
   readonly costUsd: number
   /** Calls whose price was unknown (their cost is not in `costUsd`). */
   readonly unpricedCalls: number
+  /** The dates of the prices the priced calls used (distinct, sorted; empty when none was recorded). */
+  readonly pricesAsOf: ReadonlyArray<string>
   readonly durationMs: number
 }
 
@@ -124,13 +128,19 @@ export interface FinishedCall {
  */
 export const recordCall = (
   call: FinishedCall
-): Effect.Effect<{ readonly costUsd: number | null; readonly context: CallContext.CallContext; readonly durationMs: number }> =>
+): Effect.Effect<{
+  readonly costUsd: number | null
+  readonly pricesAsOf: string | undefined
+  readonly context: CallContext.CallContext
+  readonly durationMs: number
+}> =>
   Effect.flatMap(Pricing.current, (pricing) =>
     Effect.flatMap(CallContext.get, (context) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         // A failed call that reported no usage cost nothing, whether or not its model has a price.
         const costUsd = call.error !== undefined && Usage.isEmpty(call.usage) ? 0 : pricing.price(call.provider, call.model, call.usage)
         const durationMs = now - call.startedAt
+        const pricesAsOf = costUsd === null ? undefined : pricing.asOf
         return Effect.as(
           recordIfPresent({
             runId: context.runId,
@@ -141,18 +151,23 @@ export const recordCall = (
             model: call.model,
             usage: call.usage,
             costUsd,
+            ...(pricesAsOf === undefined ? {} : { pricesAsOf }),
             durationMs,
             timestamp: now,
             ...(call.error === undefined ? {} : { error: call.error })
           }),
-          { costUsd, context, durationMs }
+          { costUsd, pricesAsOf, context, durationMs }
         )
       })))
 
 export const entries: Effect.Effect<ReadonlyArray<Entry>, never, CostLedger> = Effect.flatMap(CostLedger, (l) => l.entries)
 
 // ---- roll-ups (pure) -----------------------------------------------------------------------
-export const emptyTotals: Totals = { calls: 0, errors: 0, usage: Usage.empty, costUsd: 0, unpricedCalls: 0, durationMs: 0 }
+export const emptyTotals: Totals = { calls: 0, errors: 0, usage: Usage.empty, costUsd: 0, unpricedCalls: 0, pricesAsOf: [], durationMs: 0 }
+
+/** The distinct dates of both lists, sorted. */
+export const mergeDates = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): ReadonlyArray<string> =>
+  b.every((date) => a.includes(date)) ? a : [...new Set([...a, ...b])].sort()
 
 export const totals = (entries: ReadonlyArray<Entry>): Totals =>
   entries.reduce<Totals>(
@@ -162,6 +177,7 @@ export const totals = (entries: ReadonlyArray<Entry>): Totals =>
       usage: Usage.add(t.usage, e.usage),
       costUsd: t.costUsd + (e.costUsd ?? 0),
       unpricedCalls: t.unpricedCalls + (e.costUsd === null ? 1 : 0),
+      pricesAsOf: e.pricesAsOf === undefined ? t.pricesAsOf : mergeDates(t.pricesAsOf, [e.pricesAsOf]),
       durationMs: t.durationMs + e.durationMs
     }),
     emptyTotals

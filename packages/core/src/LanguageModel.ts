@@ -132,13 +132,13 @@ const settle = (provider: string, requestModel: string, outcome: Outcome, starte
       startedAt,
       ...(outcome.error === undefined ? {} : { error: outcome.error })
     }),
-    ({ context: ctx, costUsd, durationMs }) =>
+    ({ context: ctx, costUsd, pricesAsOf, durationMs }) =>
       Effect.zipRight(
         // Span attributes only when a tracer records them: building them (JSON included) is not free.
         Effect.withFiberRuntime((fiber) =>
           Traced.isTracing(fiber)
             ? Effect.zipRight(
-              Effect.annotateCurrentSpan(outcomeAttributes(outcome, ctx, costUsd, fiber.getFiberRef(currentContentCapture))),
+              Effect.annotateCurrentSpan(outcomeAttributes(outcome, ctx, costUsd, pricesAsOf, fiber.getFiberRef(currentContentCapture))),
               outcome.finishReason === undefined ? Effect.void : setStringArrayAttribute("gen_ai.response.finish_reasons", [outcome.finishReason])
             )
             : Effect.void
@@ -158,7 +158,13 @@ const settle = (provider: string, requestModel: string, outcome: Outcome, starte
 }
 
 /** The `chat` span's attributes for a finished call. */
-const outcomeAttributes = (outcome: Outcome, ctx: CallContext.CallContext, costUsd: number | null, capture: ContentCaptureOptions) => {
+const outcomeAttributes = (
+  outcome: Outcome,
+  ctx: CallContext.CallContext,
+  costUsd: number | null,
+  pricesAsOf: string | undefined,
+  capture: ContentCaptureOptions
+) => {
   const u = outcome.usage
   return {
     "gen_ai.response.model": outcome.model,
@@ -181,6 +187,7 @@ const outcomeAttributes = (outcome: Outcome, ctx: CallContext.CallContext, costU
     ...(costUsd === null
       ? { "aixfx.cost.unknown": true }
       : { "gen_ai.usage.cost": costUsd, "langfuse.observation.cost_details": JSON.stringify({ total: costUsd }) }),
+    ...(pricesAsOf === undefined ? {} : { "aixfx.cost.prices_as_of": pricesAsOf }),
     ...(ctx.agent === undefined ? {} : { "gen_ai.agent.name": ctx.agent }),
     ...(capture.enabled && (outcome.text !== undefined || outcome.toolCalls !== undefined)
       ? {

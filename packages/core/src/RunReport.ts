@@ -27,6 +27,7 @@ interface Draft {
   usage: Usage.Usage
   costUsd: number
   unpricedCalls: number
+  pricesAsOf: ReadonlyArray<string>
   readonly children: Array<Draft>
 }
 
@@ -77,6 +78,7 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
     same.usage = Usage.add(same.usage, draft.usage)
     same.costUsd += draft.costUsd
     same.unpricedCalls += draft.unpricedCalls
+    same.pricesAsOf = CostLedger.mergeDates(same.pricesAsOf, draft.pricesAsOf)
     for (const child of draft.children) add(same.children, child)
   }
 
@@ -103,6 +105,7 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
       usage: Usage.empty,
       costUsd: 0,
       unpricedCalls: 0,
+      pricesAsOf: [],
       children: []
     }
     if (node.kind === "model") {
@@ -115,12 +118,15 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
       })
       draft.costUsd = numberAttribute(span, "gen_ai.usage.cost")
       draft.unpricedCalls = span.attributes["aixfx.cost.unknown"] === true ? 1 : 0
+      const asOf = span.attributes["aixfx.cost.prices_as_of"]
+      if (typeof asOf === "string") draft.pricesAsOf = [asOf]
     }
     for (const kid of kids) visit(kid, draft.children, node.kind === "agent" ? node.name : undefined)
     for (const child of draft.children) {
       draft.usage = Usage.add(draft.usage, child.usage)
       draft.costUsd += child.costUsd
       draft.unpricedCalls += child.unpricedCalls
+      draft.pricesAsOf = CostLedger.mergeDates(draft.pricesAsOf, child.pricesAsOf)
     }
     // A pattern is an agent: show it once, as the pattern, with the call's failures.
     const [only] = draft.children
@@ -137,7 +143,15 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
   const freeze = (d: Draft): Node => ({
     kind: d.kind,
     name: d.name,
-    totals: { calls: d.calls, errors: d.errors, usage: d.usage, costUsd: d.costUsd, unpricedCalls: d.unpricedCalls, durationMs: Math.round(d.durationMs) },
+    totals: {
+      calls: d.calls,
+      errors: d.errors,
+      usage: d.usage,
+      costUsd: d.costUsd,
+      unpricedCalls: d.unpricedCalls,
+      pricesAsOf: d.pricesAsOf,
+      durationMs: Math.round(d.durationMs)
+    },
     children: d.children.map(freeze)
   })
   return top.map(freeze)
@@ -150,7 +164,15 @@ export const fromLedger = (entries: ReadonlyArray<CostLedger.Entry>): ReadonlyAr
 
 // ---- table -----------------------------------------------------------------------------------
 
-const money = (usd: number, unpriced: number) => (unpriced > 0 ? `$${usd.toFixed(6)} + ${unpriced} unpriced` : `$${usd.toFixed(6)}`)
+/**
+ * The known cost, and how many model calls below had no price; a model row none of whose calls had
+ * one says "unpriced" (other rows count their own invocations, not model calls).
+ */
+const money = (kind: Kind | "total", t: CostLedger.Totals) => {
+  const usd = `$${t.costUsd.toFixed(6)}`
+  if (t.unpricedCalls === 0) return usd
+  return kind === "model" && t.unpricedCalls === t.calls ? "unpriced" : `${usd} + ${t.unpricedCalls} unpriced`
+}
 
 /** Aligns rows into columns: the first left-aligned, the others right-aligned, a rule under the header. */
 export const formatTable = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
@@ -159,20 +181,48 @@ export const formatTable = (rows: ReadonlyArray<ReadonlyArray<string>>): string 
   return [line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n")
 }
 
-/** The report as an indented table: one row per node, a total row when there are several runs. */
+/**
+ * Under the table: the date of the prices the calls were priced with, and each unpriced model with
+ * how to give it a price.
+ */
+const notes = (nodes: ReadonlyArray<Node>): ReadonlyArray<string> => {
+  const dates = nodes.reduce<ReadonlyArray<string>>((all, n) => CostLedger.mergeDates(all, n.totals.pricesAsOf), [])
+  const unpriced = new Map<string, number>()
+  const collect = (node: Node): void => {
+    if (node.kind === "model" && node.totals.unpricedCalls > 0) unpriced.set(node.name, (unpriced.get(node.name) ?? 0) + node.totals.unpricedCalls)
+    node.children.forEach(collect)
+  }
+  nodes.forEach(collect)
+  return [
+    ...(dates.length === 0 ? [] : [`Prices as of ${dates.join(", ")}.`]),
+    ...[...unpriced].map(([name, calls]) => {
+      const colon = name.indexOf(":")
+      const [provider, model] = [name.slice(0, colon), name.slice(colon + 1)]
+      return `Unpriced: ${name} (${calls} call${calls === 1 ? "" : "s"}; not in the costs above). Add its price with ` +
+        `withCostTracking({ prices: { ${JSON.stringify(provider)}: { ${JSON.stringify(model)}: { input, output } } } }) ` +
+        `from @aixfx/providers (USD per 1M tokens), or alias it to a priced model with { aliases }.`
+    })
+  ]
+}
+
+/**
+ * The report as an indented table: one row per node, a total row when there are several runs; then
+ * the prices' date (`Pricing.asOf`, recorded with each priced call) and each unpriced model with how
+ * to price it.
+ */
 export const format = (nodes: ReadonlyArray<Node>): string => {
   const rows: Array<ReadonlyArray<string>> = [["", "calls", "errors", "input tok", "output tok", "cost", "time"]]
-  const row = (label: string, t: CostLedger.Totals) => [
+  const row = (kind: Kind | "total", label: string, t: CostLedger.Totals) => [
     label,
     String(t.calls),
     String(t.errors),
     String(t.usage.inputTokens),
     String(t.usage.outputTokens),
-    money(t.costUsd, t.unpricedCalls),
+    money(kind, t),
     `${t.durationMs} ms`
   ]
   const walk = (node: Node, depth: number) => {
-    rows.push(row(`${"  ".repeat(depth)}${node.kind} ${node.name}`, node.totals))
+    rows.push(row(node.kind, `${"  ".repeat(depth)}${node.kind} ${node.name}`, node.totals))
     for (const child of node.children) walk(child, depth + 1)
   }
   for (const node of nodes) walk(node, 0)
@@ -184,11 +234,12 @@ export const format = (nodes: ReadonlyArray<Node>): string => {
         usage: Usage.add(t.usage, n.totals.usage),
         costUsd: t.costUsd + n.totals.costUsd,
         unpricedCalls: t.unpricedCalls + n.totals.unpricedCalls,
+        pricesAsOf: CostLedger.mergeDates(t.pricesAsOf, n.totals.pricesAsOf),
         durationMs: t.durationMs + n.totals.durationMs
       }),
       CostLedger.emptyTotals
     )
-    rows.push(row("total", sum))
+    rows.push(row("total", "total", sum))
   }
-  return formatTable(rows)
+  return [formatTable(rows), ...notes(nodes)].join("\n")
 }

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Agent, AgentFailed, AgentRuntime, CostLedger, LocalRuntime, Message, RunReport, Telemetry, Workflow } from "@aixfx/core"
-import { Effect } from "effect"
+import { Agent, AgentFailed, AgentRuntime, CostLedger, LanguageModel, LocalRuntime, Message, Pricing, RunReport, Telemetry, Usage, Workflow } from "@aixfx/core"
+import { Effect, Layer } from "effect"
 import { run } from "./fixtures/telemetryRun.js"
 
 const describeTree = (nodes: ReadonlyArray<RunReport.Node>, depth = 0): ReadonlyArray<string> =>
@@ -57,5 +57,42 @@ describe("RunReport", () => {
       assert.strictEqual(report[0]!.totals.errors, 0, "the run itself caught the failure")
       assert.match(RunReport.format(report).split("\n").at(-1)!, /^total\s+2\s+0\s+0\s+0\s+\$0\.000000\s+\d+ ms$/)
     }).pipe(Effect.provide(LocalRuntime.layer()), Effect.provide(Telemetry.layerMemory(exporter)))
+  })
+
+  it.effect("prints the date of the prices the calls used, and names each unpriced model with how to price it", () => {
+    const exporter = new Telemetry.InMemorySpanExporter()
+    const model = LanguageModel.make({
+      provider: "acme",
+      defaultModel: "acme-1",
+      generate: (request) => Effect.succeed({ text: "ok", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 1000, outputTokens: 100 }) })
+    })
+    // Prices acme-1 only, dated as a pricing table is.
+    const pricing = Layer.succeed(Pricing.Pricing, {
+      price: (_p, m, u) => (m === "acme-1" ? u.inputTokens * 1e-6 + u.outputTokens * 2e-6 : null),
+      asOf: "2026-09-23"
+    })
+    return Effect.gen(function* () {
+      yield* Effect.forEach(["acme-1", "acme-mystery", "acme-mystery"], (name) => LanguageModel.generate({ messages: [{ role: "user", content: "hi" }], model: name })).pipe(
+        Workflow.run("pricing-notes")
+      )
+      for (const report of [RunReport.fromSpans(exporter.getFinishedSpans()), RunReport.fromLedger(yield* CostLedger.entries)]) {
+        assert.deepStrictEqual(report[0]!.totals.pricesAsOf, ["2026-09-23"])
+        const lines = RunReport.format(report).split("\n")
+        assert.match(lines.find((l) => l.includes("model acme:acme-1"))!, /\$0\.001200\s+\d+ ms$/)
+        assert.match(lines.find((l) => l.includes("model acme:acme-mystery"))!, /\sunpriced\s+\d+ ms$/)
+        assert.match(lines[2]!, /^run pricing-notes.*\$0\.001200 \+ 2 unpriced\s+\d+ ms$/)
+        assert.deepStrictEqual(lines.slice(-2), [
+          "Prices as of 2026-09-23.",
+          `Unpriced: acme:acme-mystery (2 calls; not in the costs above). Add its price with withCostTracking({ prices: { "acme": { "acme-mystery": { input, output } } } }) from @aixfx/providers (USD per 1M tokens), or alias it to a priced model with { aliases }.`
+        ])
+      }
+      // The span says which prices it was priced with; an unpriced call has none.
+      const chats = exporter.getFinishedSpans().filter((s) => s.name.startsWith("chat "))
+      assert.deepStrictEqual(chats.map((s) => s.attributes["aixfx.cost.prices_as_of"]), ["2026-09-23", undefined, undefined])
+    }).pipe(
+      Effect.provideService(LanguageModel.LanguageModel, model),
+      Effect.provide(Layer.merge(pricing, CostLedger.layer)),
+      Effect.provide(Telemetry.layerMemory(exporter))
+    )
   })
 })
