@@ -45,8 +45,8 @@ export type PriceTables = Readonly<Record<string, Readonly<Record<string, ModelP
 
 /**
  * What the catalogue lacks, by provider then model, dated. Empty today: every OpenAI and Anthropic
- * model we list is in @pydantic/genai-prices 0.1.8. Batch prices (half the standard rate at both)
- * are not in it either; aixfx sends no batch requests.
+ * model we list is in @pydantic/genai-prices 0.1.8. Batch prices are not here: the catalogue has no
+ * batch price field (only notes in descriptions) and aixfx sends no batch requests.
  */
 export const OVERRIDES: PriceTables = {}
 
