@@ -7,7 +7,7 @@
  * the budget affords; a call that cannot afford `minOutputTokens` is refused with `BudgetExceeded`
  * (or sent to `fallbackModel` when that one fits). Every call is sent with the limit it reserved, so
  * the provider cannot bill more output than was reserved. After the call the reservation is settled
- * with the actual cost. See docs/costs.md for exactly what the cap covers.
+ * with the actual cost (a call cut off keeps its reservation). See docs/costs.md for exactly what the cap covers.
  */
 import {
   BudgetExceeded,
@@ -20,7 +20,7 @@ import {
   Tokenizer,
   Usage
 } from "@aixfx/core"
-import { Cause, Effect, Exit, Layer, Option, Ref, Stream } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Ref, Stream, Struct } from "effect"
 
 export interface Options {
   readonly maxUsd?: number
@@ -187,21 +187,33 @@ export const withBudget = (options: Options): Layer.Layer<LanguageModel.Language
       })
 
       type Admitted = Effect.Effect.Success<ReturnType<typeof admit>>
-      type Outcome = { readonly _tag: "Usage"; readonly model: string; readonly usage: Usage.Usage } | { readonly _tag: "Unknown" } | { readonly _tag: "Nothing" }
+      type Outcome =
+        | { readonly _tag: "Usage"; readonly model: string; readonly usage: Usage.Usage }
+        /** A stream that failed after its usage so far was counted: the provider may have billed more. */
+        | { readonly _tag: "Cut"; readonly model: string; readonly usage: Usage.Usage }
+        | { readonly _tag: "Unknown" }
+        | { readonly _tag: "Nothing" }
 
       /**
        * Replaces the reservation with the actual cost. A call that reported usage costs that; one the
-       * provider answered with an error status cost nothing; one cut off without usage (timeout,
-       * network, interruption) keeps its reservation, as the provider may have billed it.
+       * provider answered with an error status cost nothing; one cut off (timeout, network,
+       * interruption, a stream failing midway) keeps its reservation, or what arrived if that is
+       * more, as the provider may have billed it.
        */
       const settle = (admitted: Admitted, outcome: Outcome) =>
         Effect.gen(function* () {
           const pricing = Option.getOrElse(yield* Effect.serviceOption(Pricing.Pricing), () => builtWith)
+          const reported = (model: string, usage: Usage.Usage) => ({
+            usd: pricing.price(inner.provider, model, usage) ?? pricing.price(inner.provider, admitted.plan.model, usage) ?? admitted.plan.usd,
+            tokens: usage.totalTokens
+          })
           const actual = outcome._tag === "Usage"
-            ? {
-              usd: pricing.price(inner.provider, outcome.model, outcome.usage) ?? pricing.price(inner.provider, admitted.plan.model, outcome.usage) ?? admitted.plan.usd,
-              tokens: outcome.usage.totalTokens
-            }
+            ? reported(outcome.model, outcome.usage)
+            : outcome._tag === "Cut"
+            ? Struct.evolve(reported(outcome.model, outcome.usage), {
+              usd: (usd) => Math.max(usd, admitted.plan.usd),
+              tokens: (tokens) => Math.max(tokens, admitted.plan.tokens)
+            })
             : outcome._tag === "Nothing"
             ? { usd: 0, tokens: 0 }
             : { usd: admitted.plan.usd, tokens: admitted.plan.tokens }
@@ -233,7 +245,8 @@ export const withBudget = (options: Options): Layer.Layer<LanguageModel.Language
               const admitted = yield* Effect.acquireRelease(admit(request), (admitted) => Effect.flatMap(Ref.get(outcome), (o) => settle(admitted, o)))
               return inner.stream(admitted.request).pipe(
                 Stream.tap((part) => (part._tag === "Finish" ? Ref.set(outcome, { _tag: "Usage", model: part.model, usage: part.usage }) : Effect.void)),
-                Stream.tapError((error) => Ref.update(outcome, (o) => (o._tag === "Usage" ? o : failureOutcome(error))))
+                // A failing stream closes with the usage that arrived (its last part), which may be less than was billed.
+                Stream.tapError((error) => Ref.update(outcome, (o): Outcome => (o._tag === "Usage" ? { ...o, _tag: "Cut" } : failureOutcome(error))))
               )
             })
           )

@@ -1,7 +1,7 @@
 import { BudgetExceeded, CallContext, CostLedger, InvalidRequest, LanguageModel } from "@aixfx/core"
 import { Anthropic, OpenAi, withBudget, withCostTracking } from "@aixfx/providers"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted } from "effect"
+import { Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import * as FakeServer from "./fakeServer.js"
 import { SECRET } from "./support.js"
 
@@ -153,5 +153,33 @@ describe("withBudget", () => {
       assert.instanceOf(error, InvalidRequest)
       assert.include(error.message, 'price of openai model "gpt-99" is unknown')
       assert.strictEqual(server.requests.length, 0)
+    }))
+
+  it.scoped("a call cut off keeps its reservation (the provider may have billed it), streams too; an error status releases it", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeServer.make
+      const cutStream = { sse: [FakeServer.openAiChunk({ content: "The quick brown fox " }), FakeServer.openAiChunk({ content: "jumps over" })], cut: true }
+      const echo = { json: FakeServer.openAiCompletion({ text: "ok", model: "gpt-4o-2024-08-06", usage: { prompt: 5, completion: 1 } }) }
+      server.reply({ hang: true }, echo, cutStream, echo, { status: 400, json: { error: { message: "bad", type: "invalid_request_error" } } }, echo)
+      const sentLimit = (i: number) => server.requests[i]!.body.max_completion_tokens as number
+      const askFor = (maxTokens: number) => LanguageModel.generate({ messages: [{ role: "user", content: "go" }], maxTokens })
+      yield* Effect.gen(function* () {
+        // $0.01 cap; 600 output tokens at $10/M hold $0.006 (plus the prompt).
+        const hanging = yield* Effect.fork(askFor(600))
+        yield* server.waitForRequests(1)
+        yield* Fiber.interrupt(hanging)
+        yield* askFor(600)
+        assert.isBelow(sentLimit(1), 400, "the interrupted call still holds its 600 tokens")
+
+        const cut = yield* Effect.either(Stream.runDrain(LanguageModel.stream({ messages: [{ role: "user", content: "go" }], maxTokens: 300 })))
+        assert.strictEqual(cut._tag, "Left")
+        yield* askFor(600)
+        assert.isBelow(sentLimit(3), sentLimit(1) - 250, "the cut stream still holds its 300 tokens, not the few that arrived")
+
+        const refused = yield* Effect.either(askFor(50))
+        assert.strictEqual(refused._tag, "Left", "the provider refused it with HTTP 400")
+        yield* askFor(50)
+        assert.strictEqual(sentLimit(5), 50, "a refused call holds nothing")
+      }).pipe(CallContext.withRun("r1"), Effect.provide(budgeted(server, { maxUsd: 0.01, per: "run" })))
     }))
 })
