@@ -58,7 +58,9 @@ export interface Options {
   /**
    * The most entries kept (default 100,000). Past it, the runs least recently active are dropped
    * whole (calls outside any run count as one run), so every run the ledger still holds is complete
-   * and its report exact. A service that must keep everything persists its entries (a store of its own).
+   * and its report exact — except the latest run when it alone is past the bound (calls outside any
+   * run, or one huge run): its oldest entries are dropped, a rolling window. A service that must
+   * keep everything persists its entries (a store of its own).
    */
   readonly maxEntries?: number
 }
@@ -83,6 +85,12 @@ export const makeWith = (options: Options = {}): Effect.Effect<Service> =>
       }
       for (const run of dropped) perRun.delete(run)
       all = all.filter((e) => !dropped.has(e.runId))
+      if (excess > 0) {
+        // Only the latest run is left and it alone is past the bound (calls outside any run, or one
+        // huge run): its oldest entries go, a rolling window.
+        all = all.slice(excess)
+        for (const run of perRun.keys()) perRun.set(run, all.length)
+      }
     }
     return {
       record: (entry) =>

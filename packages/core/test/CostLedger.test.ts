@@ -43,4 +43,23 @@ describe("CostLedger (in memory)", () => {
       yield* ledger.clear
       assert.strictEqual((yield* ledger.entries).length, 0)
     }))
+
+  it.effect("calls outside any run (a long-lived service's) and a run larger than the bound are a rolling window: the ledger stays bounded", () =>
+    Effect.gen(function* () {
+      const ledger = yield* CostLedger.makeWith({ maxEntries: 100 })
+      for (let i = 0; i < 1_000; i++) yield* ledger.record({ ...entry(undefined), timestamp: i })
+      const outside = yield* ledger.entries
+      assert.isAtMost(outside.length, 100)
+      assert.isAtLeast(outside.length, 90)
+      assert.strictEqual(outside.at(-1)!.timestamp, 999, "the latest calls are kept")
+      assert.deepStrictEqual(outside.map((e) => e.timestamp), outside.map((_, i) => 1_000 - outside.length + i), "the oldest are dropped, in order")
+
+      // One run past the bound, after others: they go whole first, then its oldest entries.
+      yield* ledger.record(entry("small"))
+      for (let i = 0; i < 500; i++) yield* ledger.record({ ...entry("huge"), timestamp: i })
+      const held = yield* ledger.entries
+      assert.isAtMost(held.length, 100)
+      assert.deepStrictEqual([...CostLedger.byRun(held).keys()], ["huge"])
+      assert.strictEqual(held.at(-1)!.timestamp, 499)
+    }))
 })
