@@ -60,7 +60,7 @@ describe.each(runtimes)("Nesting three patterns on %s", (_, runtime, cancelWithi
 
         assert.strictEqual(out.payload, "Final: Answer citing retry: [retry] Retries repeat a failed call with exponential backoff.")
         assert.deepStrictEqual(yield* paths, [["project", "reviewed-answer", "docs-qa"]])
-        assert.deepInclude(out.metadata["trace"] as object, { kind: "hierarchical", depth: 1 })
+        assert.deepInclude(yield* Hierarchical.outcome(out), { kind: "hierarchical", depth: 1 })
 
         const spans = exporter.getFinishedSpans()
         const rag = spanNamed(exporter, "pattern.rag docs-qa")
