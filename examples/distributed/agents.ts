@@ -5,6 +5,7 @@
 import { Agent, type LanguageModel } from "@aixfx/core"
 import { Rag } from "@aixfx/patterns"
 import { projectManager } from "../shared/projectManager.js"
+import { retrySnippet } from "../shared/retrySnippet.js"
 
 const reviewer = Agent.llm({
   name: "reviewer",
@@ -42,7 +43,8 @@ export const nodes: Readonly<Record<"planning" | "making", ReadonlyArray<Agent.A
     worker("backend-dev", "You build server endpoints. Answer from the brief."),
     worker("frontend-dev", "You build the user interface. Answer from the brief."),
     worker("writer", "You write user documentation. Answer from the brief."),
-    worker("coder", "You write TypeScript. Write the code the task asks for. Reply with the code only.")
+    // Offline, the coder quotes the reference code of its Source section (docs/offline-model.md).
+    worker("coder", `You write TypeScript. Write the code the task asks for, reusing the reference code. Reply with the code only.\nSource:\n${retrySnippet}`)
   ]
 }
 

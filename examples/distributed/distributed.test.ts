@@ -3,7 +3,7 @@
  * node processes (this process hosts no agent: every step crosses gRPC).
  */
 import { type AgentRuntime, DistributedRuntime, Message } from "@aixfx/core"
-import { Ensemble, Hierarchical, Parallel, Rag, Router, Swarm } from "@aixfx/patterns"
+import { Ensemble, Hierarchical, Parallel, Rag, Reflection, Router, Swarm } from "@aixfx/patterns"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startNode } from "./cluster.js"
@@ -27,10 +27,16 @@ const run = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) =>
 describe("distributed example", () => {
   it("runs Hierarchical and Reflection with their agents on two node processes", async () => {
     const { project, review } = await Effect.runPromise(showcase(peers))
-    const plan = project.metadata["trace"] as { assignments: ReadonlyArray<{ team: string }> }
+    const plan = Effect.runSync(Hierarchical.outcome(project))
     expect(plan.assignments.map((a) => a.team)).toEqual(expect.arrayContaining(["research", "engineering", "docs"]))
     expect(project.payload).toContain("streams rows")
-    expect((review.metadata["trace"] as { scores: ReadonlyArray<number> }).scores.length).toBeGreaterThan(0)
+    // The coder on "making" drafted code from its reference, and the reviewer on "planning" scored it.
+    const loop = Effect.runSync(Reflection.outcome(review))
+    expect(loop.scores.length).toBeGreaterThan(0)
+    expect(loop.bestScore).toBeGreaterThan(0.5)
+    expect(review.payload).toContain("export async function retryWithBackoff")
+    expect(review.payload).toContain("// exponential backoff")
+    expect(review.payload).not.toContain("I have no information")
   }, 60_000)
 
   it("Rag retrieves on one node and answers on the other", async () => {

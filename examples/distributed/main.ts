@@ -39,14 +39,17 @@ export const showcase = (peers: Record<string, string>) =>
       manager: "manager",
       teams: { research: ["researcher"], engineering: ["backend-dev", "frontend-dev"], docs: ["writer"] }
     }).execute(Message.make({ payload: request, metadata: { conversation: [{ role: "user", content: brief }] } })).pipe(Effect.provide(runtime))
-    const plan = project.metadata["trace"] as { assignments: ReadonlyArray<{ team: string }> }
+    const plan = yield* Hierarchical.outcome(project)
     yield* Console.log(`Hierarchical (manager on "planning", teams on "making")\nRequest: ${request}\nTeams assigned: ${plan.assignments.map((a) => a.team).join(", ")}\n\n${project.payload}\n`)
 
     const review = yield* Reflection.make({ name: "code-review-loop", generator: "coder", critic: "reviewer", maxIterations: 2 })
       .execute(Message.make(codingTask))
       .pipe(Effect.provide(runtime))
-    const scores = (review.metadata["trace"] as { scores: ReadonlyArray<number> }).scores
-    yield* Console.log(`Reflection (coder on "making", reviewer on "planning")\nScores: ${scores.join(", ")}\n\n${review.payload}\n`)
+    const loop = yield* Reflection.outcome(review)
+    const critiques = loop.iterations.map((i) => `  draft ${i.iteration}: score ${i.score} — ${i.critiques.map((c) => c.feedback).join(" | ")}`)
+    yield* Console.log(
+      `Reflection (coder on "making", reviewer on "planning")\nTask: ${codingTask}\n${critiques.join("\n")}\nBest draft (iteration ${loop.bestIteration}):\n${review.payload}\n`
+    )
     yield* Console.log("The model calls ran on the nodes; their costs came back with the replies, so the cost table below counts them.")
     return { project, review }
   })

@@ -19,6 +19,12 @@ describe("rag-documentation", () => {
       expect(a.sources.length).toBeGreaterThan(0)
       expect(a.contextTokens).toBeGreaterThan(0)
       for (const id of a.sources) expect(id).toMatch(/^(README\.md|docs\/.+\.md)#\d+$/)
+      // Offline, the answer quotes the retrieved chunks and cites them, never the prompt's own instruction.
+      expect(a.answer).not.toContain("Answer from the context below")
+      expect(a.answer).not.toContain("I have no information")
+      const cited = [...a.answer.matchAll(/\[([^\]]+#\d+)\]/g)].map((m) => m[1])
+      expect(cited.length).toBeGreaterThan(0)
+      for (const id of cited) expect(a.sources).toContain(id)
     }
     // The cost question cites a file that documents the cost attribute (whichever docs exist by then).
     const citedFiles = new Set(answers[1]!.sources.map((id) => id.split("#")[0]!))

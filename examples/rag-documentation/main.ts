@@ -91,8 +91,8 @@ export const ragDocumentation = (options: Options = {}) =>
       for (const question of options.questions ?? QUESTIONS) {
         const reply = yield* AgentRuntime.call("docs-rag", Message.make(question))
         const sources = (reply.metadata["sources"] as ReadonlyArray<string> | undefined) ?? []
-        const trace = reply.metadata["trace"] as { readonly contextTokens?: number } | undefined
-        answers.push({ question, answer: reply.payload, sources, contextTokens: trace?.contextTokens ?? 0 })
+        const { contextTokens } = yield* Rag.outcome(reply)
+        answers.push({ question, answer: reply.payload, sources, contextTokens })
         yield* Console.log(`Q: ${question}\nA: ${reply.payload}\n   sources: ${sources.join(", ") || "(none)"}\n`)
       }
       return answers

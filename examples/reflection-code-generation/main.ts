@@ -7,6 +7,7 @@
 import { Agent, AgentRuntime, Message } from "@aixfx/core"
 import { Reflection } from "@aixfx/patterns"
 import { Console, Effect } from "effect"
+import { retrySnippet } from "../shared/retrySnippet.js"
 import { isMain, runMain } from "../shared/run.js"
 
 export const task =
@@ -14,16 +15,7 @@ export const task =
 
 /** The team's reference snippets, given to the coder as an earlier turn of the conversation. */
 const snippets = `Reference snippets from our codebase:
-export async function retryWithBackoff<A>(call: () => Promise<A>, maxAttempts = 5, baseDelayMs = 100): Promise<A> {
-  for (let attempt = 1; ; attempt++) {
-    try { return await call() } catch (error) {
-      if (attempt >= maxAttempts) throw error // rethrow the last error
-      const backoff = baseDelayMs * 2 ** (attempt - 1) // exponential backoff
-      const jitter = Math.random() * backoff // jitter spreads the retries
-      await new Promise((resolve) => setTimeout(resolve, backoff + jitter))
-    }
-  }
-}`
+${retrySnippet}`
 
 const coder = Agent.llm({
   name: "coder",
@@ -43,9 +35,13 @@ export const reflectionCodeGeneration = Effect.gen(function* () {
   yield* AgentRuntime.register(reviewer)
   const loop = Reflection.make({ name: "code-review-loop", generator: "coder", critic: "reviewer", maxIterations: 3, qualityThreshold: 0.9 })
   const result = yield* loop.execute(Message.make({ payload: task, metadata: { conversation: [{ role: "user", content: snippets }] } }))
-  const trace = result.metadata["trace"] as { scores: ReadonlyArray<number>; bestIteration: number; stopReason: string }
-  yield* Console.log(`Task:\n${task}\n\nBest draft (iteration ${trace.bestIteration}):\n${result.payload}\n`)
-  yield* Console.log(`Scores by iteration: ${trace.scores.join(", ")} — stopped: ${trace.stopReason}`)
+  const outcome = yield* Reflection.outcome(result)
+  yield* Console.log(`Task:\n${task}\n`)
+  for (const { critiques, iteration, score } of outcome.iterations) {
+    yield* Console.log(`Draft ${iteration}: score ${score} — ${critiques.map((c) => c.feedback).join(" | ")}`)
+  }
+  yield* Console.log(`\nBest draft (iteration ${outcome.bestIteration}, score ${outcome.bestScore}):\n${result.payload}\n`)
+  yield* Console.log(`Stopped: ${outcome.stopReason}`)
   return result
 })
 

@@ -2,12 +2,12 @@
  * An agent: a name, a role, and `execute` from one Message to another. Lifecycle (Aixgo's
  * Start/Stop/Ready) is a scoped `start` effect — its finalizers are the stop — and `ready`.
  */
-import { Effect, type Scope } from "effect"
-import { type AgentError, type ErrorSchema, InvalidAgentName } from "./AgentError.js"
+import { Effect, type Schema, type Scope } from "effect"
+import { type AgentError, type ErrorSchema, InvalidAgentName, type PayloadDecodeError } from "./AgentError.js"
 import * as CallContext from "./CallContext.js"
 import { type LlmOptions, makeLlmExecute } from "./internal/llmAgent.js"
 import type { LanguageModel } from "./LanguageModel.js"
-import type { Message } from "./Message.js"
+import { decodePayload, type Message } from "./Message.js"
 import * as Traced from "./Traced.js"
 
 export interface Agent<R = never> {
@@ -100,16 +100,33 @@ export const fromFunction = (
 export type { AgentTool, LlmOptions, ToolApproval, ToolApprovalRequest } from "./internal/llmAgent.js"
 export { CurrentToolApproval, handoffToolName } from "./internal/llmAgent.js"
 
+/** An agent whose replies carry a typed value: its JSON payload, decoded with `output`. */
+export interface TypedAgent<A, R = never> extends Agent<R> {
+  /** The schema of its replies' payload. */
+  readonly output: Schema.Schema<A, any>
+  /** The typed value of one of its replies (`PayloadDecodeError` naming the field if it is not one). */
+  readonly decode: (reply: Message) => Effect.Effect<A, PayloadDecodeError>
+}
+
 /**
  * An agent whose `execute` asks the `LanguageModel` service: the system prompt is `instructions`,
  * the user turn is the input payload (after any `metadata.conversation` turns). Tool calls run their
  * handlers (traced `execute_tool`); a `transfer_to_<agent>` call ends the turn with a handoff in
- * the reply's metadata (`handoff: { to, reason }`).
+ * the reply's metadata (`handoff: { to, reason }`). With `output`, the model is asked for structured
+ * output of that schema (OpenAI `response_format: json_schema`, Anthropic a forced tool), a reply
+ * that does not match fails with `MalformedOutput` naming the agent and the field, and the agent
+ * is a `TypedAgent`: `agent.decode(reply)` gives the typed value.
  */
-export const llm = (options: LlmOptions): Agent<LanguageModel> =>
-  make({
+export function llm<A, I>(options: LlmOptions & { readonly output: Schema.Schema<A, I> }): TypedAgent<A, LanguageModel>
+export function llm(options: LlmOptions): Agent<LanguageModel>
+export function llm(options: LlmOptions): Agent<LanguageModel> {
+  const agent = make({
     name: options.name,
     ...(options.role === undefined ? {} : { role: options.role }),
     ...(options.description === undefined ? {} : { description: options.description }),
     execute: makeLlmExecute(options)
   })
+  if (options.output === undefined) return agent
+  const typed: TypedAgent<unknown, LanguageModel> = { ...agent, output: options.output, decode: decodePayload(options.output) }
+  return typed
+}

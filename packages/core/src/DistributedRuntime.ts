@@ -22,10 +22,10 @@ import {
   type Scope,
   Stream
 } from "effect"
-import { isValidName } from "./Agent.js"
+import { type Agent, isValidName } from "./Agent.js"
 import * as CallContext from "./CallContext.js"
 import { type AgentError, AgentNotFound, CallTimeout, type ErrorSchema, InvalidAgentName, RuntimeStopped } from "./AgentError.js"
-import { AgentRuntime, type AgentInfo, type CallOptions, type MailboxError, type Service } from "./AgentRuntime.js"
+import { AgentRuntime, type AgentInfo, type CallOptions, type MailboxError, type RegisterError, type Service } from "./AgentRuntime.js"
 import * as Grpc from "./internal/grpc/client.js"
 import { type ErrorRegistry, makeErrorCodec, messageFromProto, messageToProto, type ProtoMessage } from "./internal/grpc/codec.js"
 import { type CallEvent, currentEventSink } from "./internal/grpc/events.js"
@@ -391,4 +391,32 @@ export const make = (options: Options): Effect.Effect<Service, ServeError | Conf
 export const layer = (options: Options): Layer.Layer<AgentRuntime | Node, ServeError | ConfigError.ConfigError> =>
   Layer.scopedContext(
     Effect.map(build(options), ({ node, runtime }) => Context.make(AgentRuntime, runtime).pipe(Context.add(Node, node)))
+  )
+
+export interface LoopbackOptions<R> extends Omit<Options, "listen" | "peers"> {
+  /** Agents to register on the serving node before the layer is ready. */
+  readonly agents?: ReadonlyArray<Agent<R>>
+}
+
+/**
+ * Two real nodes in this process, for tests: a serving node on 127.0.0.1 (a free port) and a
+ * calling node that reaches it only over gRPC, as ONE layer. Agents (`agents`, and any registered
+ * later through the runtime, e.g. by `AgentRuntime.layerAgents`) live on the serving node; every
+ * other operation (`call`, `callAll`, `send`, `receive`, `list`, `ready`) is the calling node's,
+ * so every call crosses the wire. Swap it for `LocalRuntime.layer()` to run a test over gRPC.
+ * `Node` is the calling node's (its `executeStream` goes over the wire too). Options apply to both.
+ */
+export const loopback = <R = never>(
+  options: LoopbackOptions<R> = {}
+): Layer.Layer<AgentRuntime | Node, ServeError | ConfigError.ConfigError | RegisterError, Exclude<R, AgentRuntime>> =>
+  Layer.scopedContext(
+    Effect.gen(function* () {
+      const { agents = [], ...nodeOptions } = options
+      const serving = yield* build({ ...nodeOptions, listen: "127.0.0.1:0" })
+      const calling = yield* build({ ...nodeOptions, peers: { "*": serving.node.endpoint! } })
+      const runtime: Service = { ...calling.runtime, register: serving.runtime.register, unregister: serving.runtime.unregister }
+      // An agent that calls others (a pattern) calls them through this runtime: over the wire too.
+      yield* Effect.forEach(agents, (agent) => runtime.register(agent), { discard: true }).pipe(Effect.provideService(AgentRuntime, runtime))
+      return Context.make(AgentRuntime, runtime).pipe(Context.add(Node, calling.node))
+    })
   )

@@ -10,13 +10,21 @@
  * - plan / assign to teams: gives each team named in the prompt the part of the task closest to it,
  *   as `{"assignments":[{"team","task"}]}`;
  * - anything else: extractive — the sentences most relevant to the question, in order, from the
- *   input and from a `Source:` / `Context:` section of the instructions.
+ *   input and from a `Source:` / `Context:` section of the instructions; when the input has a
+ *   `Context:` section of `[id] text` documents (a RAG prompt), only those are quoted, each run of
+ *   sentences followed by its document's id. Whole sentences are preferred to fragments.
  *   A revision request (draft + critique) adds the sentences covering the terms the critique missed.
  * - a `transfer_to_<agent>` tool is called when the input names that agent's topic.
+ * - structured output (`responseSchema`, an object): each top-level field is filled from the answer
+ *   above — a field of its JSON of the same name (`score`, `category`, ...), else a string enum
+ *   classified among its values by keyword overlap (with `- value: keywords` lines of the prompt),
+ *   else a string field with the extractive answer (the request's first sentence when there is
+ *   nothing else to quote). A field it cannot fill is left out, so the
+ *   decode fails naming it (`MalformedOutput` from an `Agent.llm` with `output`).
  *
  * Usage is counted with a real tokenizer (o200k_base); the cost is $0.
  */
-import { Effect, Layer } from "effect"
+import { Effect, JSONSchema, Layer } from "effect"
 import * as LanguageModel from "./LanguageModel.js"
 import { contentWords, coverage, sentences, stem, stems } from "./internal/text.js"
 import * as Tokenizer from "./Tokenizer.js"
@@ -112,24 +120,84 @@ const plan = (request: Request) => {
   return JSON.stringify({ assignments })
 }
 
+const NO_ANSWER = "I have no information to answer that."
+
+/**
+ * The documents of a RAG prompt's `Context:` section (`[id] text` lines, as the RAG pattern writes
+ * them), or undefined when the user message has none.
+ */
+const contextDocuments = (input: string): ReadonlyArray<{ readonly source: string; readonly text: string }> | undefined => {
+  const section = /(?:^|\n)\s*context\s*:\s*\n([\s\S]*)$/i.exec(input)?.[1]
+  if (section === undefined) return undefined
+  const documents: Array<{ source: string; text: string }> = []
+  for (const line of section.split("\n")) {
+    const opening = /^\[([^\]\n]+)\]\s*(.*)$/.exec(line)
+    if (opening !== null) documents.push({ source: opening[1]!, text: opening[2]! })
+    else if (documents.length > 0) documents[documents.length - 1]!.text += `\n${line}`
+  }
+  return documents
+}
+
+/** A Markdown table row flattened into a line is not a sentence worth quoting. */
+const isTableRow = (sentence: string) => (sentence.match(/\|/g) ?? []).length > 2
+
 const extract = (request: Request, maxSentences: number) => {
   const input = lastUser(request)
   const question = input.split(/\n/)[0] ?? input
   const corpus = allUser(request)
+  const documents = contextDocuments(input)
+  // With a `Context:` section, only its documents (cited by id), the tool turns and the instructions'
+  // source are quoted: not the prompt's own lines around them.
+  const pieces: ReadonlyArray<{ readonly source?: string; readonly text: string }> = documents === undefined
+    ? [{ text: corpus }]
+    : [...documents, { text: [...request.messages.filter((m) => m.role === "tool").map((m) => m.content), instructedSource(request)].join("\n") }]
   const q = stems(question)
   const feedback = /missing\s*:\s*([^\n.]+)/i.exec(corpus)?.[1]
   const wanted = feedback === undefined ? q : new Set([...q, ...feedback.split(/[,\s]+/).filter(Boolean).map(stem)])
-  // The question's own sentences are not an answer to it.
-  const asked = new Set(sentences(question))
-  const candidates = [...new Set(sentences(corpus))].filter((s) => !asked.has(s))
-  const scored = candidates.map((s, i) => ({ s, i, score: [...stems(s)].filter((w) => wanted.has(w)).length }))
+  // The question's own sentences are not an answer to it, nor, in a revision request, the task's.
+  const task = /(?:^|\n)\s*task\s*:\s*\n?([\s\S]*?)(?:\n\s*\n|$)/i.exec(input)?.[1] ?? ""
+  const asked = new Set([...sentences(question), ...sentences(task)])
+  const corpusLines = new Set(pieces.flatMap((piece) => piece.text.split("\n").map((line) => line.trim())))
+  const seen = new Set<string>()
+  const candidates = pieces.flatMap((piece) =>
+    sentences(piece.text)
+      .filter((s) => !asked.has(s) && !isTableRow(s) && !seen.has(s) && seen.add(s))
+      .map((s) => ({ s, source: piece.source }))
+  )
+  // A line of code or a bullet stays a line; prose sentences run on.
+  const join = (quoted: ReadonlyArray<{ readonly s: string }>) =>
+    quoted.map((x) => x.s).join(quoted.length > 1 && quoted.every((x) => corpusLines.has(x.s) && !/[.!?]$/.test(x.s)) ? "\n" : " ")
+  const previous = /(?:^|\n)\s*previous draft\s*:\s*\n?([\s\S]*)$/i.exec(input)?.[1]?.trim()
+  if (feedback !== undefined && previous !== undefined) {
+    // A revision: the previous draft, plus the (at most two) sentences covering most of what the critique missed.
+    const missing = new Set(feedback.split(/[,\s]+/).filter(Boolean).map(stem))
+    const inDraft = new Set(sentences(previous))
+    const additions = candidates
+      .map((c, i) => ({ ...c, i, score: [...stems(c.s)].filter((w) => missing.has(w)).length }))
+      .filter((c) => c.score > 0 && !inDraft.has(c.s))
+      .sort((x, y) => y.score - x.score || x.i - y.i)
+      .slice(0, 2)
+      .sort((x, y) => x.i - y.i)
+    const added = join(additions)
+    return additions.length === 0 ? previous : `${previous}${previous.includes("\n") || added.includes("\n") ? "\n" : " "}${added}`
+  }
+  const scored = candidates.map((c, i) => ({
+    ...c,
+    i,
+    whole: /[.!?:][\])"'`*]*$/.test(c.s),
+    score: [...stems(c.s)].filter((w) => wanted.has(w)).length
+  }))
   const keep = feedback === undefined ? maxSentences : maxSentences + 2
-  const chosen = scored
-    .filter((x) => x.score > 0)
+  // Whole sentences when any shares a word; fragments (a heading, a chunk cut mid-sentence) only otherwise.
+  const relevant = scored.filter((x) => x.score > 0)
+  const wholeOnes = relevant.filter((x) => x.whole)
+  const chosen = (wholeOnes.length > 0 ? wholeOnes : relevant)
     .sort((a, b) => b.score - a.score || a.i - b.i)
     .slice(0, keep)
     .sort((a, b) => a.i - b.i)
-  return chosen.length > 0 ? chosen.map((x) => x.s).join(" ") : (candidates.slice(0, maxSentences).join(" ") || "I have no information to answer that.")
+  const quoted = chosen.length > 0 ? chosen : scored.slice(0, maxSentences)
+  // A run of sentences from one document ends with its id, as a RAG generator is asked to cite.
+  return join(quoted.map((x, k) => ({ s: x.source !== undefined && quoted[k + 1]?.source !== x.source ? `${x.s} [${x.source}]` : x.s }))) || NO_ANSWER
 }
 
 const handoff = (request: Request): LanguageModel.ToolCall | undefined => {
@@ -145,15 +213,64 @@ const handoff = (request: Request): LanguageModel.ToolCall | undefined => {
   return undefined
 }
 
+/** The answer's text, as the heuristics above decide it (without structured output). */
+const textAnswer = (request: Request, options: Options): string => {
+  const system = systemOf(request).toLowerCase()
+  if (/\b(classify|classifier|categori[sz]e|route)\b/.test(system)) return classify(request)
+  if (/\b(critic|critique|score|grade|review)\b/.test(system)) return critique(request)
+  if (/\b(plan|decompose|assign)\b/.test(system) && /\b(team|worker|member)s?\b/.test(system)) return plan(request)
+  return extract(request, options.maxSentences ?? 3)
+}
+
+type JsonSchemaNode = { readonly $ref?: string; readonly type?: unknown; readonly enum?: ReadonlyArray<unknown>; readonly properties?: Record<string, JsonSchemaNode> }
+
+/** The enum value whose words (and `- value: keywords` lines of the prompt) the input shares most; none on no overlap. */
+const pickValue = (request: Request, values: ReadonlyArray<string>): string | undefined => {
+  const described = new Map(labelsIn(systemOf(request), /categories|labels|classes|routes|options/).map((l) => [l.label, l.words]))
+  const have = stems(lastUser(request))
+  const scored = values.map((value) => {
+    const words = new Set([...stems(value.replace(/[_-]/g, " ")), ...(described.get(value) ?? [])])
+    return { value, score: [...words].filter((w) => have.has(w)).length }
+  })
+  const best = scored.reduce((a, b) => (b.score > a.score ? b : a))
+  return best.score === 0 ? undefined : best.value
+}
+
+/** Structured output: the fields of the schema's object filled from the heuristic answer (see the module's doc). */
+const structured = (request: Request, options: Options, schema: NonNullable<LanguageModel.GenerateRequest["responseSchema"]>): string => {
+  const root = JSONSchema.make(schema) as JsonSchemaNode & { readonly $defs?: Record<string, JsonSchemaNode> }
+  const resolve = (node: JsonSchemaNode): JsonSchemaNode =>
+    node.$ref?.startsWith("#/$defs/") === true ? root.$defs?.[node.$ref.slice("#/$defs/".length)] ?? node : node
+  const text = textAnswer(request, options)
+  const properties = resolve(root).properties
+  // A string field restates the request when there is nothing else to quote (e.g. a ticket's summary).
+  const prose = (answer: string) => (answer === NO_ANSWER ? sentences(lastUser(request))[0] ?? lastUser(request) : answer)
+  if (properties === undefined) return text
+  let own: Record<string, unknown> = {}
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) own = parsed as Record<string, unknown>
+  } catch {
+    // Not JSON: an extractive answer.
+  }
+  const out: Record<string, unknown> = {}
+  for (const [key, property] of Object.entries(properties).map(([k, p]) => [k, resolve(p)] as const)) {
+    const values = property.enum?.filter((v): v is string => typeof v === "string")
+    if (key in own) out[key] = own[key]
+    else if (values !== undefined && values.length > 0) {
+      const value = pickValue(request, values)
+      if (value !== undefined) out[key] = value
+    } else if (property.type === "string") out[key] = prose(Object.keys(own).length === 0 ? text : extract(request, options.maxSentences ?? 3))
+  }
+  return JSON.stringify(out)
+}
+
 /** The answer for a request, as the heuristics above decide it. */
 export const answer = (request: Request, options: Options = {}): { text: string; toolCalls: ReadonlyArray<LanguageModel.ToolCall> } => {
-  const system = systemOf(request).toLowerCase()
   const transfer = handoff(request)
   if (transfer !== undefined) return { text: "", toolCalls: [transfer] }
-  if (/\b(classify|classifier|categori[sz]e|route)\b/.test(system)) return { text: classify(request), toolCalls: [] }
-  if (/\b(critic|critique|score|grade|review)\b/.test(system)) return { text: critique(request), toolCalls: [] }
-  if (/\b(plan|decompose|assign)\b/.test(system) && /\b(team|worker|member)s?\b/.test(system)) return { text: plan(request), toolCalls: [] }
-  return { text: extract(request, options.maxSentences ?? 3), toolCalls: [] }
+  if (request.responseSchema !== undefined) return { text: structured(request, options, request.responseSchema), toolCalls: [] }
+  return { text: textAnswer(request, options), toolCalls: [] }
 }
 
 export const make = (options: Options = {}): LanguageModel.Service =>

@@ -47,6 +47,17 @@ describe("entry points", () => {
     expect(heavyIn(urls)).toEqual([])
   }, 180_000)
 
+  it("the providers and the LanceDB plugin (their whole indexes) import core per module and load none of them either", async () => {
+    const providers = await importsOf(["@aixfx/providers", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../providers/", import.meta.url)))
+    expect(providers.some((url) => url.endsWith("/providers/src/OpenAi.ts"))).toBe(true)
+    expect(heavyIn(providers)).toEqual([])
+    const rag = await importsOf(["@aixfx/rag-lancedb", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../rag-lancedb/", import.meta.url)))
+    expect(rag.some((url) => url.endsWith("/rag-lancedb/src/Retriever.ts"))).toBe(true)
+    expect(heavyIn(rag)).toEqual([])
+    // Neither reaches core's index, which would load DistributedRuntime and Telemetry.
+    for (const urls of [providers, rag]) expect(urls.filter((url) => url.endsWith("/core/src/index.ts"))).toEqual([])
+  }, 180_000)
+
   it("the heavy parts load where they are used: DistributedRuntime loads gRPC, Telemetry the OTel SDK and Langfuse", async () => {
     const distributed = heavyIn(await importsOf(["@aixfx/core/DistributedRuntime"]))
     expect(distributed).toEqual(expect.arrayContaining(["@grpc/grpc-js", "@grpc/proto-loader", "protobufjs"]))

@@ -156,3 +156,15 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     })
   )
 }
+
+/** What a Hierarchical's reply records in `metadata.trace`: its nesting depth, and each team's task and workers. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("hierarchical"),
+  name: Schema.String,
+  depth: Schema.Number,
+  assignments: Schema.Array(Schema.Struct({ team: Schema.String, task: Schema.String, workers: Schema.Array(Schema.String) }))
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a Hierarchical's reply (`Hierarchical.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

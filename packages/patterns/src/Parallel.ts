@@ -8,7 +8,7 @@ import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
 import type * as Json from "@aixfx/core/Json"
 import type * as Message from "@aixfx/core/Message"
 import { type AgentError, InsufficientResults } from "@aixfx/core/AgentError"
-import { Deferred, Effect, Either } from "effect"
+import { Deferred, Effect, Either, Schema } from "effect"
 import * as Voting from "./internal/voting.js"
 import * as Pattern from "./Pattern.js"
 
@@ -209,3 +209,23 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     })
   )
 }
+
+/**
+ * What a Parallel's reply records in `metadata.trace`: how many agents answered, the failures, and
+ * what the aggregator adds (`winner` for firstSuccess and majority, `tally` for majority; a custom
+ * aggregator's own fields are not decoded).
+ */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("parallel"),
+  name: Schema.String,
+  aggregate: Schema.String,
+  agents: Schema.Number,
+  succeeded: Schema.Number,
+  failures: Schema.Array(Schema.Struct({ step: Schema.String, tag: Schema.String, message: Schema.String })),
+  winner: Schema.optional(Schema.String),
+  tally: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Number }))
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a Parallel's reply (`Parallel.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

@@ -231,3 +231,18 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     })
   )
 }
+
+/** What a RAG's reply records in `metadata.trace`: the documents retrieved, those put in the prompt, its size. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("rag"),
+  name: Schema.String,
+  topK: Schema.Number,
+  retrieved: Schema.Array(Schema.Struct({ id: Schema.String, score: Schema.Number })),
+  reranked: Schema.Boolean,
+  context: Schema.Array(Schema.Struct({ id: Schema.String, score: Schema.Number, truncated: Schema.Boolean })),
+  contextTokens: Schema.Number
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a RAG's reply (`Rag.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

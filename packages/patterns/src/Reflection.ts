@@ -7,7 +7,7 @@ import type * as Agent from "@aixfx/core/Agent"
 import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
 import * as Message from "@aixfx/core/Message"
 import { type AgentError, CritiqueUnparsable } from "@aixfx/core/AgentError"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { type Critique, parseCritique } from "./internal/critique.js"
 import { stepRequest } from "./internal/step.js"
 import * as Pattern from "./Pattern.js"
@@ -31,7 +31,8 @@ export type Options = Pattern.CommonOptions &
     readonly improvementThreshold?: number
   }
 
-export type StopReason = "quality-threshold" | "insufficient-improvement" | "max-iterations"
+export const StopReason = Schema.Literal("quality-threshold", "insufficient-improvement", "max-iterations")
+export type StopReason = typeof StopReason.Type
 
 /** One draft and how the critics scored it (the score is their average). */
 export interface Iteration {
@@ -149,3 +150,22 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     })
   )
 }
+
+/** What a Reflection's reply records in `metadata.trace`: every iteration's score and critiques, the best, why it stopped. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("reflection"),
+  name: Schema.String,
+  scores: Schema.Array(Schema.Number),
+  bestIteration: Schema.Number,
+  bestScore: Schema.Number,
+  stopReason: StopReason,
+  iterations: Schema.Array(Schema.Struct({
+    iteration: Schema.Number,
+    score: Schema.Number,
+    critiques: Schema.Array(Schema.Struct({ critic: Schema.String, score: Schema.Number, feedback: Schema.String }))
+  }))
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a Reflection's reply (`Reflection.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

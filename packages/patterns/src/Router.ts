@@ -8,7 +8,7 @@ import * as Agent from "@aixfx/core/Agent"
 import type * as AgentRuntime from "@aixfx/core/AgentRuntime"
 import type * as LanguageModel from "@aixfx/core/LanguageModel"
 import { RouteNotFound } from "@aixfx/core/AgentError"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { findJsonObject } from "./internal/jsonText.js"
 import * as Pattern from "./Pattern.js"
 
@@ -30,7 +30,8 @@ export interface Classification {
 }
 
 /** Why the route was chosen. */
-export type Reason = "matched" | "unknown-label" | "low-confidence"
+export const Reason = Schema.Literal("matched", "unknown-label", "low-confidence")
+export type Reason = typeof Reason.Type
 
 const LABEL_KEYS = ["category", "label", "route", "class"] as const
 
@@ -158,3 +159,18 @@ export const costOptimized = (options: CostOptimizedOptions): Agent.Agent<AgentR
     minConfidence: minConfidence ?? 0.6
   })
 }
+
+/** What a Router's reply records in `metadata.trace`: the classification, and the route and agent it took. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("router"),
+  name: Schema.String,
+  label: Schema.String,
+  confidence: Schema.NullOr(Schema.Number),
+  route: Schema.String,
+  agent: Schema.String,
+  reason: Reason
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a Router's reply (`Router.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

@@ -97,3 +97,15 @@ export const make = (options: Options): Agent.Agent<AgentRuntime.AgentRuntime> =
     })
   )
 }
+
+/** What a Swarm's reply records in `metadata.trace`: the agents that held the conversation, and each handoff. */
+export const Trace = Schema.Struct({
+  kind: Schema.Literal("swarm"),
+  name: Schema.String,
+  path: Schema.Array(Schema.String),
+  handoffs: Schema.Array(Schema.Struct({ from: Schema.String, to: Schema.String, reason: Schema.String }))
+})
+export type Trace = typeof Trace.Type
+
+/** The typed outcome of a Swarm's reply (`Swarm.outcome(reply)`), decoded, no casts. */
+export const outcome = Pattern.outcomeOf(Trace)

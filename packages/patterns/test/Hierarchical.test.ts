@@ -46,7 +46,7 @@ describe("Hierarchical", () => {
         assert.strictEqual(out.payload, `final: ${synthesis!.payload.length} chars`)
         assert.strictEqual(out.metadata["inReplyTo"], input.id)
         assert.deepStrictEqual(input.metadata, {}, "the input is not mutated")
-        assert.deepStrictEqual(out.metadata["trace"], {
+        assert.deepStrictEqual(yield* Hierarchical.outcome(out), {
           kind: "hierarchical",
           name: "project",
           depth: 1,

@@ -15,8 +15,7 @@ const failing = (name: string, delay: Duration.DurationInput = "0 millis") =>
     Agent.make({ name, execute: () => Effect.zipRight(Effect.sleep(delay), Effect.fail(AgentFailed.of(name, "broken"))) })
   )
 
-type Trace = { succeeded: number; failures: ReadonlyArray<{ step: string; tag: string }>; winner?: string; tally?: Record<string, number> }
-const traceOf = (m: Message.Message) => m.metadata["trace"] as unknown as Trace
+const traceOf = (m: Message.Message) => Effect.runSync(Parallel.outcome(m))
 
 describe("Parallel", () => {
   it.effect("sends the same input to every agent and concatenates in agent order", () =>

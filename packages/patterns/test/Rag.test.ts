@@ -44,7 +44,7 @@ describe("Rag", () => {
         assert.notStrictEqual(out.id, input.id)
         assert.strictEqual(out.metadata["inReplyTo"], input.id)
         assert.deepStrictEqual(input.metadata, metadata, "the input is not mutated")
-        assert.deepInclude(out.metadata["trace"] as object, { kind: "rag", name: "rag", topK: 2, reranked: false })
+        assert.deepInclude(yield* Rag.outcome(out), { kind: "rag", name: "rag", topK: 2, reranked: false })
       })
     ))
 
@@ -72,7 +72,7 @@ describe("Rag", () => {
         assert.include(prompt!.payload, "[d1] Retries repeat a failed call.\n[d2] Backoff …")
         assert.notInclude(prompt!.payload, "[d3]")
         assert.deepStrictEqual(out.metadata["sources"], ["d1", "d2"])
-        const trace = out.metadata["trace"] as { context: ReadonlyArray<{ id: string; truncated: boolean }>; contextTokens: number }
+        const trace = yield* Rag.outcome(out)
         assert.deepStrictEqual(trace.context.map((d) => [d.id, d.truncated]), [["d1", false], ["d2", true]])
         assert.isAtMost(trace.contextTokens, first + 7)
       })

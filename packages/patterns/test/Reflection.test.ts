@@ -13,13 +13,7 @@ const drafter = recording("writer", (_, call) => `draft ${call + 1}`)
 const scoring = (name: string, scores: ReadonlyArray<number>) =>
   recording(name, (_, call) => JSON.stringify({ score: scores[call], feedback: `Missing: point ${call + 1}` }))
 
-type Trace = {
-  scores: ReadonlyArray<number>
-  bestIteration: number
-  stopReason: Reflection.StopReason
-  iterations: ReadonlyArray<{ critiques: ReadonlyArray<{ critic: string; score: number; feedback: string }> }>
-}
-const traceOf = (message: Message.Message) => message.metadata["trace"] as Trace
+const traceOf = (message: Message.Message) => Effect.runSync(Reflection.outcome(message))
 
 describe("Reflection", () => {
   it.effect("stops at qualityThreshold and returns the draft that reached it", () =>

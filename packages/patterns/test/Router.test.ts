@@ -6,8 +6,7 @@ import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./pro
 
 const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
 
-type Trace = { route: string; label: string; confidence: number | null; reason: Router.Reason; agent: string }
-const traceOf = (m: Message.Message) => m.metadata["trace"] as unknown as Trace
+const traceOf = (m: Message.Message) => Effect.runSync(Router.outcome(m))
 
 /** A classifier that answers `output`, and the billing/tech routes that echo what they received. */
 const desk = (output: string) =>

@@ -10,8 +10,7 @@ const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime
 const handOff = (input: Message.Message, text: string, to: string, reason = "") =>
   Message.reply(input, { payload: text, metadata: { handoff: { to, reason } } })
 
-type Trace = { path: ReadonlyArray<string>; handoffs: ReadonlyArray<{ from: string; to: string; reason: string }> }
-const traceOf = (m: Message.Message) => m.metadata["trace"] as unknown as Trace
+const traceOf = (m: Message.Message) => Effect.runSync(Swarm.outcome(m))
 
 describe("Swarm", () => {
   it.effect("follows handoffs; every agent gets the original request and the conversation so far", () =>

@@ -1,7 +1,7 @@
 /** Scripted agents and probes shared by the RAG, Reflection, Hierarchical and Nesting tests. */
 import { Agent, AgentRuntime, Message, Telemetry } from "@aixfx/core"
 import { assert } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Ref } from "effect"
+import { Deferred, type Duration, Effect, Fiber, Ref, TestServices } from "effect"
 
 /** An agent that records every message it receives and answers with `answer(input, callIndex)`. */
 export const recording = (name: string, answer: (input: Message.Message, call: number) => string | Message.Message) =>
@@ -43,16 +43,25 @@ export const hangingProbe = (name: string) =>
     return { started, interrupted }
   })
 
-/** Forks `run`, interrupts it once every probe started, and asserts each probe was interrupted. */
+/**
+ * Forks `run`, interrupts it once every probe started, and asserts each probe was interrupted: at
+ * once (in process), or `within` a bound of real time (over the wire, where the cancel travels).
+ */
 export const assertInterruptsSteps = <R>(
   run: Effect.Effect<unknown, unknown, R>,
-  probes: ReadonlyArray<{ readonly started: Deferred.Deferred<void>; readonly interrupted: Deferred.Deferred<void> }>
+  probes: ReadonlyArray<{ readonly started: Deferred.Deferred<void>; readonly interrupted: Deferred.Deferred<void> }>,
+  within?: Duration.DurationInput
 ) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.fork(run)
     for (const probe of probes) yield* Deferred.await(probe.started)
     yield* Fiber.interrupt(fiber)
-    for (const probe of probes) assert.isTrue(yield* Deferred.isDone(probe.interrupted))
+    for (const probe of probes) {
+      const interrupted = within === undefined
+        ? yield* Deferred.isDone(probe.interrupted)
+        : yield* TestServices.provideLive(Deferred.await(probe.interrupted).pipe(Effect.timeout(within), Effect.isSuccess))
+      assert.isTrue(interrupted)
+    }
   })
 
 /** The finished span named `name` (fails the test when there is none). */

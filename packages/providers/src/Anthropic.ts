@@ -6,7 +6,10 @@
  * Usage follows the pricing table's convention: `inputTokens` is every prompt token, so Anthropic's
  * `input_tokens` plus its cache read and cache write tokens.
  */
-import { LanguageModel, type LlmError, Tokenizer, Usage } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
+import * as Usage from "@aixfx/core/Usage"
+import { type LlmError } from "@aixfx/core/AgentError"
 import Anthropic from "@anthropic-ai/sdk"
 import type {
   ContentBlock,

@@ -9,17 +9,13 @@
  * the provider cannot bill more output than was reserved. After the call the reservation is settled
  * with the actual cost (a call cut off keeps its reservation). See docs/costs.md for exactly what the cap covers.
  */
-import {
-  BudgetExceeded,
-  BudgetStore,
-  CallContext,
-  InvalidRequest,
-  LanguageModel,
-  type LlmError,
-  Pricing,
-  Tokenizer,
-  Usage
-} from "@aixfx/core"
+import * as BudgetStore from "@aixfx/core/BudgetStore"
+import * as CallContext from "@aixfx/core/CallContext"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Pricing from "@aixfx/core/Pricing"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
+import * as Usage from "@aixfx/core/Usage"
+import { BudgetExceeded, InvalidRequest, type LlmError } from "@aixfx/core/AgentError"
 import { Cause, Effect, Exit, Layer, Option, Ref, Stream, Struct } from "effect"
 
 export interface Options {

@@ -2,7 +2,9 @@
  * The cassette file `RecordingModel` writes and `ReplayModel` reads: each request (normalised to
  * JSON, schemas as JSON Schema) with the response, or the streamed parts, or the typed error.
  */
-import { LanguageModel, LlmError, Usage } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Usage from "@aixfx/core/Usage"
+import { LlmError } from "@aixfx/core/AgentError"
 import { Schema } from "effect"
 
 /** `Usage` as JSON (its fields, without the class). */

@@ -9,7 +9,8 @@
  * (`CostLedger.layer`), so every model, pattern and budget shares the same one; without it calls
  * are still priced on their spans.
  */
-import { LanguageModel, Pricing } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Pricing from "@aixfx/core/Pricing"
 import { Context, Effect, Layer, Stream } from "effect"
 import * as PricingTable from "./PricingTable.js"
 

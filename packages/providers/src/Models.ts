@@ -7,7 +7,9 @@
  * `router` is one `LanguageModel` serving every provider: a request whose `model` is a qualified
  * name goes to that provider, so `Agent.llm({ model: "anthropic:claude-haiku-4-5" })` picks its own.
  */
-import { AuthenticationFailed, LanguageModel, type LlmError, LocalHeuristicModel } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as LocalHeuristicModel from "@aixfx/core/LocalHeuristicModel"
+import { AuthenticationFailed, type LlmError } from "@aixfx/core/AgentError"
 import { type ConfigError, Data, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import * as Anthropic from "./Anthropic.js"
 import * as OpenAi from "./OpenAi.js"

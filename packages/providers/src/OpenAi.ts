@@ -7,7 +7,9 @@
  * The SDK's own retries are off; retries, timeouts and aborting on interruption are Effect's
  * (see `RetryOptions`). The key comes from `Config.redacted` and never reaches an error or a span.
  */
-import { LanguageModel, type LlmError, MalformedOutput, Usage } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Usage from "@aixfx/core/Usage"
+import { type LlmError, MalformedOutput } from "@aixfx/core/AgentError"
 import { Duration, Effect, Layer, Option, type Redacted, Stream } from "effect"
 import OpenAI from "openai"
 import type {

@@ -5,7 +5,9 @@
  * traced (`embeddings <model>`), retried and timed out like chat calls, and recorded in the
  * `CostLedger` when one is provided.
  */
-import { CostLedger, InvalidRequest, type LlmError, MalformedOutput, Usage } from "@aixfx/core"
+import * as CostLedger from "@aixfx/core/CostLedger"
+import * as Usage from "@aixfx/core/Usage"
+import { InvalidRequest, type LlmError, MalformedOutput } from "@aixfx/core/AgentError"
 import { Clock, Context, Duration, Effect, Layer, type Redacted } from "effect"
 import OpenAI from "openai"
 import { openAiClient } from "./internal/openai.js"

@@ -4,7 +4,8 @@
  * at another model's rate; one found nowhere is `Unpriced` (`null` in the ledger, warned about once
  * by `withCostTracking`). Self-hosted providers (Ollama, vLLM, LM Studio) cost $0 unless priced.
  */
-import { Pricing, type Usage } from "@aixfx/core"
+import * as Pricing from "@aixfx/core/Pricing"
+import type * as Usage from "@aixfx/core/Usage"
 import { Layer } from "effect"
 import * as Prices from "./Prices.js"
 

@@ -3,7 +3,8 @@
  * or the typed error — to a cassette JSON file that `ReplayModel` serves back. The file is
  * rewritten after each call, so a run that stops half-way keeps what it recorded.
  */
-import { LanguageModel, type LlmError } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import { type LlmError } from "@aixfx/core/AgentError"
 import { Data, Effect, Layer, Stream } from "effect"
 import { mkdir, writeFile } from "node:fs/promises"
 import { dirname } from "node:path"

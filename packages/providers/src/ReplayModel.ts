@@ -4,7 +4,8 @@
  * has not seen fails with `InvalidRequest` naming the nearest recorded request and where they
  * differ. The provider is "replay", priced at $0.
  */
-import { InvalidRequest, LanguageModel, type LlmError } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import { InvalidRequest, type LlmError } from "@aixfx/core/AgentError"
 import { Data, Effect, Layer, Schema, Stream } from "effect"
 import { readFile } from "node:fs/promises"
 import * as Cassette from "./Cassette.js"

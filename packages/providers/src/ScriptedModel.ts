@@ -4,7 +4,10 @@
  * controls it. Usage is counted with the real tokenizer unless the script says otherwise; the
  * provider is "scripted", which prices at $0.
  */
-import { InvalidRequest, LanguageModel, type LlmError, Tokenizer, Usage } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
+import * as Usage from "@aixfx/core/Usage"
+import { InvalidRequest, type LlmError } from "@aixfx/core/AgentError"
 import { Duration, Effect, Layer, Ref, Stream } from "effect"
 
 export const PROVIDER = "scripted"

@@ -4,7 +4,7 @@
  * Markdown heading; each carries its heading path ("Guide > Install") as metadata and as its first
  * line, so both the vector and the full-text index see what the section is about.
  */
-import { Tokenizer } from "@aixfx/core"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
 
 export interface Options {
   /** Upper bound on a chunk's tokens, heading line included (default 256). */

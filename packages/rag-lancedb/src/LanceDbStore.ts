@@ -9,7 +9,7 @@
  * outgrow it by `rebuildGrowth` (the same rule keeps the full-text index fresh). Note: LanceDB 0.37
  * leaves a `.tmpXXXXXX` folder in TMPDIR per vector index build; point TMPDIR somewhere you clean.
  */
-import type { Json } from "@aixfx/core"
+import type * as Json from "@aixfx/core/Json"
 import * as lancedb from "@lancedb/lancedb"
 import * as arrow from "apache-arrow"
 import { Context, Effect, Layer, type Scope } from "effect"

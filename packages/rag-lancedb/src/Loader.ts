@@ -3,7 +3,7 @@
  * text (headings kept as Markdown headings so the chunker still sees them). Files that are empty or
  * binary are not documents: they come back in `skipped` with the reason, for ingestion to report.
  */
-import type { Json } from "@aixfx/core"
+import type * as Json from "@aixfx/core/Json"
 import { Effect } from "effect"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { extname, join, relative } from "node:path"

@@ -5,7 +5,10 @@
  * `Rag.RetrievalResult`); every failure is core's
  * `RetrievalFailed` naming the retriever.
  */
-import { Agent, Json, Message, RetrievalFailed } from "@aixfx/core"
+import * as Agent from "@aixfx/core/Agent"
+import * as Json from "@aixfx/core/Json"
+import * as Message from "@aixfx/core/Message"
+import { RetrievalFailed } from "@aixfx/core/AgentError"
 import { Effect, Schema } from "effect"
 import type * as LanceDbStore from "./LanceDbStore.js"
 

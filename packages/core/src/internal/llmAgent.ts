@@ -1,4 +1,4 @@
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, ParseResult, Schema } from "effect"
 import { AgentFailed, type AgentError, MalformedOutput } from "../AgentError.js"
 import type { JsonValue } from "../Json.js"
 import * as LanguageModel from "../LanguageModel.js"
@@ -49,6 +49,18 @@ export interface LlmOptions {
   readonly handoffs?: ReadonlyArray<string>
   /** Bound on model ↔ tool round trips in one execution (default 5). */
   readonly maxToolRounds?: number
+  /**
+   * The shape of the answer: asked of the model as structured output (`responseSchema`), checked
+   * before the agent replies (a mismatch is `MalformedOutput` naming the agent and the field), and
+   * sent as the reply's JSON payload (type "json").
+   */
+  readonly output?: Schema.Schema<any, any>
+}
+
+/** The first issue of a parse error: its field path (`$.a.b`) and what is wrong there. */
+const firstIssue = (error: ParseResult.ParseError) => {
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  return { path: ["$", ...(first?.path.map(String) ?? [])].join("."), issue: first?.message ?? error.message }
 }
 
 /** A prior turn carried in `metadata.conversation` (Swarm passes the conversation so far). */
@@ -71,6 +83,24 @@ export const makeLlmExecute = (options: LlmOptions) => {
   ]
   const handlers = new Map((options.tools ?? []).map((t) => [t.name, t]))
   const maxRounds = options.maxToolRounds ?? 5
+  const output = options.output === undefined ? undefined : Schema.parseJson(options.output)
+
+  /** The model's final text, checked against `output`, as the reply's JSON payload. */
+  const typedPayload = (response: LanguageModel.GenerateResponse): Effect.Effect<string, MalformedOutput> =>
+    output === undefined
+      ? Effect.succeed(response.text)
+      : Schema.decodeUnknown(output)(response.text).pipe(
+        Effect.flatMap(Schema.encode(output)),
+        Effect.mapError((error) => {
+          const { issue, path } = firstIssue(error)
+          return new MalformedOutput({
+            provider: response.provider,
+            model: response.model,
+            output: response.text,
+            message: `Agent "${options.name}": the model's answer does not match its output schema at ${path}: ${issue}`
+          })
+        })
+      )
 
   const approve = (call: LanguageModel.ToolCall): Effect.Effect<string, AgentError> =>
     Effect.flatMap(CurrentToolApproval, (approval) =>
@@ -113,7 +143,8 @@ export const makeLlmExecute = (options: LlmOptions) => {
           ...(options.model === undefined ? {} : { model: options.model }),
           ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
           ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
-          ...(tools.length === 0 ? {} : { tools })
+          ...(tools.length === 0 ? {} : { tools }),
+          ...(options.output === undefined ? {} : { responseSchema: options.output })
         })
         const meta = {
           agent: options.name,
@@ -126,7 +157,10 @@ export const makeLlmExecute = (options: LlmOptions) => {
           const reason = args._tag === "Some" ? args.value.reason ?? "" : ""
           return Message.reply(input, { payload: response.text, metadata: { ...meta, handoff: { to: handoffTools.get(handoff.name)!, reason } } })
         }
-        if (response.toolCalls.length === 0) return Message.reply(input, { payload: response.text, metadata: meta })
+        if (response.toolCalls.length === 0) {
+          const payload = yield* typedPayload(response)
+          return Message.reply(input, { payload, metadata: meta, ...(output === undefined ? {} : { type: "json" }) })
+        }
         if (round >= maxRounds) {
           return yield* Effect.fail(AgentFailed.of(options.name, `still calling tools after ${maxRounds} rounds`))
         }

@@ -1,4 +1,4 @@
-import { LanguageModel } from "@aixfx/core"
+import * as LanguageModel from "@aixfx/core/LanguageModel"
 
 /** A schema as the providers' APIs take it: JSON Schema without the `$schema` marker. */
 export const toolParameters = (schema: Parameters<typeof LanguageModel.jsonSchema>[0]): Record<string, unknown> => {

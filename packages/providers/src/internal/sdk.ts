@@ -4,6 +4,9 @@
  * request when the fiber is interrupted. Both SDKs come from the same generator, so their error
  * classes have the same shape.
  */
+import type * as LanguageModel from "@aixfx/core/LanguageModel"
+import * as Tokenizer from "@aixfx/core/Tokenizer"
+import * as Usage from "@aixfx/core/Usage"
 import {
   AuthenticationFailed,
   ContentFiltered,
@@ -15,11 +18,8 @@ import {
   NetworkError,
   ProviderUnavailable,
   RateLimited,
-  type LanguageModel,
-  type LlmError,
-  Tokenizer,
-  Usage
-} from "@aixfx/core"
+  type LlmError
+} from "@aixfx/core/AgentError"
 import { Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, Schedule, type Scope, Stream } from "effect"
 
 interface SdkApiError extends Error {

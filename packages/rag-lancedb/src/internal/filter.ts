@@ -3,7 +3,7 @@
  * any other key is looked up in the JSON `metadata` column with a regular expression on its
  * serialised form, which can over-match (the same key nested deeper), so `matches` re-checks rows.
  */
-import type { Json } from "@aixfx/core"
+import type * as Json from "@aixfx/core/Json"
 
 export type FilterScalar = string | number | boolean | null
 /** Key → required value; an array means any of its values. */
