@@ -32,7 +32,7 @@ export class BadInput extends Error {
 const withStore = <A, E>(file: string, effect: Effect.Effect<A, E, Durable.Durable>) =>
   Effect.provide(effect, Durable.layerClient({ filename: file }).pipe(Layer.orDie))
 
-const badInputTags = new Set(["RunNotFound", "RunNotWaiting", "ApprovalAlreadyDecided", "BadInput"])
+const badInputTags = new Set(["RunNotFound", "RunNotWaiting", "ApprovalAlreadyDecided", "RunCancelled", "BadInput"])
 
 const format = (run: Runs.RunInfo): string => {
   const waits = run.awaiting.map((a) => `${a.name} ${JSON.stringify(a.payload)}`).join("; ")
