@@ -1,10 +1,9 @@
-import { Agent, AgentRuntime, CallContext, LocalRuntime, Message, Telemetry } from "@aixfx/core"
+import { Agent, AgentRuntime, CallContext, Message, Telemetry } from "@aixfx/core"
 import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 const documents: ReadonlyArray<Rag.InMemoryDocument> = [
   { id: "retry", text: "Retries repeat a failed call with exponential backoff." },
