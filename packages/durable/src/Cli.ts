@@ -62,7 +62,8 @@ const loadWorkflows = (path: string) =>
 const continueRun = (workflows: Workflows.Workflows, runId: string) =>
   Effect.gen(function* () {
     const info = yield* Runs.get(runId)
-    const program = workflows.programs[info.workflow]
+    // Its services come from `workflows.layer`, which this effect is provided with.
+    const program = workflows.programs[info.workflow] as Effect.Effect<unknown, unknown> | undefined
     if (program === undefined) {
       return yield* Effect.fail(
         new BadInput(`Run "${runId}" is workflow "${info.workflow}", which the workflows module does not have (it has: ${Object.keys(workflows.programs).join(", ")})`)
@@ -151,7 +152,7 @@ export const command = Command.make("aixfx").pipe(Command.withSubcommands([runs,
 export const main = (argv: ReadonlyArray<string>) =>
   Command.run(command, { name: "aixfx", version: "0.1.0" })(argv).pipe(
     Effect.catchAll((e) =>
-      badInputTags.has(e._tag)
+      badInputTags.has((e as { readonly _tag?: string })._tag ?? "")
         ? Effect.zipRight(Console.error(`error: ${(e as { readonly message: string }).message}`), Effect.sync(() => void (process.exitCode = 2)))
         : Effect.fail(e)
     )
