@@ -122,7 +122,7 @@ const make = (options: Options) =>
       Effect.gen(function* () {
         const row = yield* store.ensureRun(runId, workflow, now())
         const steps = yield* store.steps(runId)
-        return new RunState(runId, workflow, row.createdAt, steps, store, outcomes, stallTimeout)
+        return { status: row.status, run: new RunState(runId, workflow, row.createdAt, steps, store, outcomes, stallTimeout) }
       })
 
     /** Fails with `RunCancelled` once the store says the run was cancelled (by any process): it interrupts the step in flight. */
@@ -143,7 +143,10 @@ const make = (options: Options) =>
         // Cancelled while it ran (the store says so already), or while suspended (the engine interrupts it).
         if (isCancel(exit.cause)) return registry.settle(runId, { _tag: "Done", exit })
         if (Cause.isInterruptedOnly(exit.cause)) {
-          if (instance.interrupted) return registry.settle(runId, { _tag: "Done", exit: Exit.fail(RunCancelled.of(runId)) })
+          if (instance.interrupted) {
+            yield* store.setStatus(runId, "cancelled", now())
+            return registry.settle(runId, { _tag: "Done", exit: Exit.fail(RunCancelled.of(runId)) })
+          }
           // This process is stopping: the run continues when a runner starts it again.
           if (!instance.suspended) return
           const awaiting = yield* awaitingOf(store, runId)
@@ -160,7 +163,9 @@ const make = (options: Options) =>
       Effect.gen(function* () {
         const instance = yield* WorkflowEngine.WorkflowInstance
         const pending = yield* registry.take(payload.runId)
-        const run = yield* Effect.orDie(loadRun(payload.runId, payload.workflow))
+        const { run, status } = yield* Effect.orDie(loadRun(payload.runId, payload.workflow))
+        // Cancelled before this execution (e.g. while suspended: the engine's interrupt resumes it first).
+        if (status === "cancelled") return registry.settle(payload.runId, { _tag: "Done", exit: Exit.fail(RunCancelled.of(payload.runId)) })
         yield* Effect.orDie(store.setStatus(payload.runId, "running", now()))
         yield* inRun(run, pending.program, pending.context, cancelled(payload.runId)).pipe(
           Effect.onExit((exit) => settle(payload.runId, instance, exit)),

@@ -191,6 +191,24 @@ describe("cancel", () => {
     })), 60_000)
 })
 
+describe("cancel a waiting run", () => {
+  it.live("cancel while it waits for an approval: its caller gets RunCancelled and the store says cancelled", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const layer = stack(file, [])
+      const waiting = yield* Effect.fork(Workflow.run("ask", { runId: "c2" })(Approval.request({ name: "ship", payload: 1 })).pipe(Effect.provide(layer)))
+      const client = Durable.layerClient({ filename: file }).pipe(Layer.orDie)
+      for (let i = 0; (yield* Effect.either(Runs.get("c2").pipe(Effect.provide(client)))).pipe((r) => r._tag === "Left" || r.right.status !== "suspended"); i++) {
+        assert.isBelow(i, 200, "the run never suspended")
+        yield* Effect.sleep("100 millis")
+      }
+      yield* Runs.cancel("c2").pipe(Effect.provide(client))
+      const error = yield* Effect.flip(Fiber.join(waiting)).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(error._tag, "RunCancelled")
+      assert.strictEqual((yield* Runs.get("c2").pipe(Effect.provide(client))).status, "cancelled")
+    })), 60_000)
+})
+
 describe("bad input is a typed error naming the run", () => {
   it.live("a journal written by an older version whose steps changed: JournalMismatch in the error channel, the journal untouched", () =>
     quiet(Effect.gen(function* () {
