@@ -18,7 +18,18 @@ import { isMain } from "../shared/run.js"
 
 const Post = Schema.Struct({ title: Schema.String, body: Schema.String })
 
-const writer = Agent.llm({ name: "writer", role: "writes release notes", instructions: "Write a two-sentence release note for the change described." })
+// The `Source:` block is what the writer knows: a real model writes from it, and the offline model
+// (docs/offline-model.md) quotes the sentences that answer the request.
+const writer = Agent.llm({
+  name: "writer",
+  role: "writes release notes",
+  instructions: `Write a two-sentence release note for the change described, from the facts below.
+Source:
+Durable runs survive a crash: a run resumes from its journal, and steps that finished are not run or paid for again.
+A durable run waits for a person's approval for as long as it takes, then continues in whichever process runs it.
+The dashboard's charts load faster.
+Settings have a dark theme.`
+})
 const publisher = Agent.fromFunction("publisher", (m) => Message.reply(m, `Published: ${m.payload}`))
 
 /** The workflow: draft, ask for approval, publish what was approved. */

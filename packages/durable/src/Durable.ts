@@ -5,7 +5,7 @@
  * its place in the run; a run started again (after a crash, or after an approval) replays the
  * journal instead of calling the agents again, and runs for real only what had not finished.
  */
-import { Agent, AgentRuntime, CallContext, type CostLedger, Message, Workflow } from "@aixfx/core"
+import { Agent, AgentRuntime, CallContext, type CostLedger, type ErrorSchema, Message, Workflow } from "@aixfx/core"
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import type * as SqlClient from "@effect/sql/SqlClient"
@@ -13,8 +13,11 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as EngineWorkflow from "@effect/workflow/Workflow"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
-import { Cause, type ConfigError, Context, Deferred, Duration, Effect, type Either, Exit, FiberId, Layer, Logger, LogLevel, Option, Schema } from "effect"
+import { Cause, type ConfigError, Context, Deferred, Duration, Effect, type Either, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema } from "effect"
 import * as Approval from "./Approval.js"
+import { RunCancelled } from "./DurableError.js"
+import { OutcomeCodec } from "./internal/outcome.js"
+import type { JournalMismatch } from "./DurableError.js"
 import { CurrentRunScope, RunScope, RunState } from "./internal/run.js"
 import { type Outcome, Registry } from "./internal/registry.js"
 import * as Store from "./internal/store.js"
@@ -35,6 +38,12 @@ export interface Options {
   readonly runner?: boolean
   /** How long a replay may make no progress before it reports a `JournalMismatch` (default 10 s). */
   readonly replayStallTimeout?: Duration.DurationInput
+  /**
+   * The schemas of the application's own errors (`CustomAgentErrors`) that steps may fail with, so
+   * such a failure is journaled and replays as the same class. Agents registered through the durable
+   * runtime add theirs (`Agent.make({ errors })`).
+   */
+  readonly errors?: ReadonlyArray<ErrorSchema>
 }
 
 /** The one engine workflow every durable run executes as; its idempotency key is the run id. */
@@ -47,6 +56,8 @@ export const RunWorkflow = EngineWorkflow.make({
 export interface Service {
   readonly store: Store.Store
   readonly registry: Registry
+  /** How step outcomes are journaled: knows the application's error schemas. */
+  readonly outcomes: OutcomeCodec
   readonly engine: WorkflowEngine.WorkflowEngine["Type"]
   /** Starts or continues run `runId`: its outcome, or `Suspended` when it waits for a person or a clock. */
   readonly start: <A, E, R>(workflow: string, runId: string, program: Effect.Effect<A, E, R>) => Effect.Effect<Outcome, SqlError, R>
@@ -67,8 +78,16 @@ const describe = (cause: Cause.Cause<unknown>): string => {
   return failure instanceof Error ? `${(failure as { _tag?: string })._tag ?? failure.name}: ${failure.message}` : String(failure)
 }
 
-/** Runs `program` as run `run` at its root: its calls journaled, its messages deterministic. */
-const inRun = <A, E, R>(run: RunState, program: Effect.Effect<A, E, R>, context: Context.Context<any>): Effect.Effect<A, E> => {
+/**
+ * Runs `program` as run `run` at its root: its calls journaled, its messages deterministic. It ends
+ * early with the run's `JournalMismatch` if a step finds one, or with `stop`'s failure (a cancel).
+ */
+const inRun = <A, E, R>(
+  run: RunState,
+  program: Effect.Effect<A, E, R>,
+  context: Context.Context<any>,
+  stop: Effect.Effect<never, RunCancelled> = Effect.never
+): Effect.Effect<A, E | JournalMismatch | RunCancelled> => {
   const scope = new RunScope(run, "")
   return Effect.suspend(() => {
     const release = Message.enableIdSource()
@@ -77,24 +96,42 @@ const inRun = <A, E, R>(run: RunState, program: Effect.Effect<A, E, R>, context:
       Effect.provideService(Message.CurrentIdSource, scope),
       Effect.provideService(Agent.CurrentToolApproval, Approval.toolApproval),
       Effect.provide(context as Context.Context<R>),
+      // Not `raceFirst`: a suspension interrupts the program's own fiber, and that must end the race too.
+      Effect.raceWith(Effect.raceFirst(Deferred.await(run.mismatch), stop), {
+        onSelfDone: (exit, signal) => Effect.zipRight(Fiber.interrupt(signal), exit),
+        onOtherDone: (exit, self) => Effect.zipRight(Fiber.interrupt(self), exit)
+      }),
       Effect.ensuring(Effect.sync(release))
     )
   })
 }
+
+const isCancel = (cause: Cause.Cause<unknown>) => Option.exists(Cause.failureOption(cause), (e) => e instanceof RunCancelled)
 
 const make = (options: Options) =>
   Effect.gen(function* () {
     const store = yield* Effect.orDie(Store.make)
     const engine = yield* WorkflowEngine.WorkflowEngine
     const registry = new Registry()
+    const outcomes = new OutcomeCodec()
+    outcomes.register(options.errors ?? [])
     const stallTimeout = Duration.decode(options.replayStallTimeout ?? "10 seconds")
+    const pollInterval = Duration.decode(options.pollInterval ?? "250 millis")
 
     const loadRun = (runId: string, workflow: string) =>
       Effect.gen(function* () {
         const row = yield* store.ensureRun(runId, workflow, now())
         const steps = yield* store.steps(runId)
-        return new RunState(runId, workflow, row.createdAt, steps, store, stallTimeout)
+        return { status: row.status, run: new RunState(runId, workflow, row.createdAt, steps, store, outcomes, stallTimeout) }
       })
+
+    /** Fails with `RunCancelled` once the store says the run was cancelled (by any process): it interrupts the step in flight. */
+    const cancelled = (runId: string): Effect.Effect<never, RunCancelled> =>
+      store.getRun(runId).pipe(
+        Effect.orDie,
+        Effect.repeat({ schedule: Schedule.spaced(pollInterval), until: (row) => row?.status === "cancelled" }),
+        Effect.zipRight(Effect.fail(RunCancelled.of(runId)))
+      )
 
     /** Records how an execution of the body ended and tells the process that started the run. */
     const settle = (runId: string, instance: WorkflowEngine.WorkflowInstance["Type"], exit: Exit.Exit<unknown, unknown>) =>
@@ -103,9 +140,13 @@ const make = (options: Options) =>
           yield* store.setStatus(runId, "done", now())
           return registry.settle(runId, { _tag: "Done", exit })
         }
+        // Cancelled while it ran (the store says so already), or while suspended (the engine interrupts it).
+        if (isCancel(exit.cause)) return registry.settle(runId, { _tag: "Done", exit })
         if (Cause.isInterruptedOnly(exit.cause)) {
-          // Cancelled (the engine interrupts the run): done, as an interruption.
-          if (instance.interrupted) return registry.settle(runId, { _tag: "Done", exit })
+          if (instance.interrupted) {
+            yield* store.setStatus(runId, "cancelled", now())
+            return registry.settle(runId, { _tag: "Done", exit: Exit.fail(RunCancelled.of(runId)) })
+          }
           // This process is stopping: the run continues when a runner starts it again.
           if (!instance.suspended) return
           const awaiting = yield* awaitingOf(store, runId)
@@ -122,9 +163,11 @@ const make = (options: Options) =>
       Effect.gen(function* () {
         const instance = yield* WorkflowEngine.WorkflowInstance
         const pending = yield* registry.take(payload.runId)
-        const run = yield* Effect.orDie(loadRun(payload.runId, payload.workflow))
+        const { run, status } = yield* Effect.orDie(loadRun(payload.runId, payload.workflow))
+        // Cancelled before this execution (e.g. while suspended: the engine's interrupt resumes it first).
+        if (status === "cancelled") return registry.settle(payload.runId, { _tag: "Done", exit: Exit.fail(RunCancelled.of(payload.runId)) })
         yield* Effect.orDie(store.setStatus(payload.runId, "running", now()))
-        yield* inRun(run, pending.program, pending.context).pipe(
+        yield* inRun(run, pending.program, pending.context, cancelled(payload.runId)).pipe(
           Effect.onExit((exit) => settle(payload.runId, instance, exit)),
           // The outcome went to the caller; the engine only needs to know done vs suspended.
           Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : Effect.void)),
@@ -137,7 +180,7 @@ const make = (options: Options) =>
     const replayFinished = (row: Store.RunRow, program: Effect.Effect<unknown, unknown, any>, context: Context.Context<any>) =>
       Effect.gen(function* () {
         const steps = yield* store.steps(row.runId)
-        const run = new RunState(row.runId, row.workflow, row.createdAt, steps, store, stallTimeout, true)
+        const run = new RunState(row.runId, row.workflow, row.createdAt, steps, store, outcomes, stallTimeout, true)
         const exit = yield* Effect.exit(inRun(run, program, context))
         return { _tag: "Done", exit } as Outcome
       })
@@ -149,7 +192,7 @@ const make = (options: Options) =>
         if (existing !== undefined && (existing.status === "done" || existing.status === "failed")) {
           return yield* replayFinished(existing, program, context)
         }
-        if (existing?.status === "cancelled") return { _tag: "Done", exit: Exit.interrupt(FiberId.none) } as Outcome
+        if (existing?.status === "cancelled") return { _tag: "Done", exit: Exit.fail(RunCancelled.of(runId)) } as Outcome
         const outcome = yield* Deferred.make<Outcome>()
         registry.offer(runId, { program, context, outcome })
         yield* store.ensureRun(runId, workflow, now())
@@ -169,7 +212,7 @@ const make = (options: Options) =>
         return pending === undefined ? Effect.never : Effect.flatMap(Deferred.await(pending.outcome), (next) => awaitDone(runId, next))
       })
 
-    const service: Service = { store, registry, engine, start, awaitDone }
+    const service: Service = { store, registry, outcomes, engine, start, awaitDone }
     const durability: Workflow.Durability = {
       run: <A, E, R>(workflow: string, runId: string, program: Effect.Effect<A, E, R>) =>
         start(workflow, runId, program).pipe(
@@ -181,8 +224,11 @@ const make = (options: Options) =>
     return { service, durability, body }
   })
 
-/** The durable runtime: `AgentRuntime` calls inside a durable run are journaled; outside, passed through. */
-const wrapRuntime = (inner: AgentRuntime.Service): AgentRuntime.Service => {
+/**
+ * The durable runtime: `AgentRuntime` calls inside a durable run are journaled; outside, passed
+ * through. Agents registered through it make their own error schemas journaled.
+ */
+const wrapRuntime = (inner: AgentRuntime.Service, outcomes: OutcomeCodec): AgentRuntime.Service => {
   const call: AgentRuntime.Service["call"] = (name, message, options) =>
     Effect.withFiberRuntime((fiber) => {
       const scope = Context.get(fiber.currentContext, CurrentRunScope)
@@ -194,6 +240,7 @@ const wrapRuntime = (inner: AgentRuntime.Service): AgentRuntime.Service => {
     })
   return {
     ...inner,
+    register: (agent) => Effect.zipRight(Effect.sync(() => outcomes.register(agent.errors ?? [])), inner.register(agent)),
     call,
     callAll: (names, message, options) =>
       Effect.withFiberRuntime((fiber) =>
@@ -237,8 +284,8 @@ export const layerOnEngine = (
   SqlError,
   AgentRuntime.AgentRuntime | SqlClient.SqlClient | WorkflowEngine.WorkflowEngine
 > => {
-  const runtime = Layer.effect(AgentRuntime.AgentRuntime, Effect.map(AgentRuntime.AgentRuntime, wrapRuntime))
-  return Layer.mergeAll(durableLayer(options), runtime, SqlCostLedger.layer)
+  const runtime = Layer.effect(AgentRuntime.AgentRuntime, Effect.zipWith(AgentRuntime.AgentRuntime, Durable, (inner, durable) => wrapRuntime(inner, durable.outcomes)))
+  return Layer.mergeAll(runtime, SqlCostLedger.layer).pipe(Layer.provideMerge(durableLayer(options)))
 }
 
 /**

@@ -62,7 +62,8 @@ export class ApprovalTimedOut extends Schema.TaggedError<ApprovalTimedOut>()("Ap
 /**
  * The run's journal does not fit the code replaying it: a step asks for a different input than the
  * journal recorded, or the journal holds steps the code never asks for. The workflow's steps changed
- * since the run started; the journal is left as it was.
+ * since the run started; the journal is left as it was. The run fails with it (in its error channel:
+ * it is an `AgentError`, see below), whatever the code around the step does with a failed step.
  */
 export class JournalMismatch extends Schema.TaggedError<JournalMismatch>()("JournalMismatch", {
   ...fields,
@@ -79,6 +80,16 @@ export class JournalMismatch extends Schema.TaggedError<JournalMismatch>()("Jour
   }
 }
 
+/**
+ * The run was cancelled (`Runs.cancel`, `aixfx cancel`): what the run's caller gets when the cancel
+ * interrupts it, and what starting or resuming it again gets (it does not run again).
+ */
+export class RunCancelled extends Schema.TaggedError<RunCancelled>()("RunCancelled", fields) {
+  static of(runId: string) {
+    return new RunCancelled({ runId, message: `Run "${runId}" was cancelled; it does not run again` })
+  }
+}
+
 /** A durable operation (an approval, a durable sleep) was asked for outside a durable run. */
 export class NotInDurableRun extends Schema.TaggedError<NotInDurableRun>()("NotInDurableRun", {
   message: Schema.String,
@@ -89,5 +100,14 @@ export class NotInDurableRun extends Schema.TaggedError<NotInDurableRun>()("NotI
       operation,
       message: `${operation} needs a durable run: run it inside Workflow.run(name, { runId }) with the durable layer provided`
     })
+  }
+}
+
+// A durable run's steps are agent calls: these are how a run (and each of its calls) can end besides
+// the agents' own errors, so they join the open `AgentError` union and callers catch them by tag.
+declare module "@aixfx/core" {
+  interface CustomAgentErrors {
+    JournalMismatch: JournalMismatch
+    RunCancelled: RunCancelled
   }
 }

@@ -7,7 +7,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Exit } from "effect"
 import { deferredOf } from "./Approval.js"
 import { Durable, RunWorkflow } from "./Durable.js"
-import { ApprovalAlreadyDecided, RunNotFound, RunNotWaiting } from "./DurableError.js"
+import { ApprovalAlreadyDecided, RunCancelled, RunNotFound, RunNotWaiting } from "./DurableError.js"
 import type { ApprovalRow, RunRow, RunStatus } from "./internal/store.js"
 
 export type { RunStatus }
@@ -96,16 +96,21 @@ export const approve = (runId: string, approval: string, options: { readonly pay
 export const reject = (runId: string, approval: string, reason = "rejected"): Effect.Effect<void, DecideError, Durable> =>
   decide(runId, approval, { status: "rejected", payload: null, reason })
 
-/** Asks the engine to continue a suspended run (a runner with the run's program picks it up). */
-export const resume = (runId: string): Effect.Effect<void, RunNotFound | SqlError, Durable> =>
+/** Asks the engine to continue a suspended run (a runner with the run's program picks it up); a cancelled run is `RunCancelled`. */
+export const resume = (runId: string): Effect.Effect<void, RunNotFound | RunCancelled | SqlError, Durable> =>
   Effect.gen(function* () {
     const { engine, store } = yield* Durable
     const run = yield* store.getRun(runId)
     if (run === undefined) return yield* Effect.fail(RunNotFound.of(runId))
+    if (run.status === "cancelled") return yield* Effect.fail(RunCancelled.of(runId))
     yield* engine.resume(RunWorkflow, yield* executionIdOf(run))
   })
 
-/** Cancels a run: it is interrupted where it runs (or at once, if suspended) and marked cancelled. */
+/**
+ * Cancels a run: it is marked cancelled, and interrupted where it runs — the runner executing it
+ * notices within its poll interval and interrupts the step in flight; a suspended run at once. Its
+ * caller, and whoever starts or resumes it later, gets `RunCancelled`.
+ */
 export const cancel = (runId: string): Effect.Effect<void, RunNotFound | SqlError, Durable> =>
   Effect.gen(function* () {
     const { engine, store } = yield* Durable

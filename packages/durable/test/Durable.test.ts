@@ -4,10 +4,10 @@
  * input with errors naming the run and approval. A store opened again is a process started again.
  */
 import { Agent, AgentRuntime, LocalRuntime, Message, Workflow } from "@aixfx/core"
-import { Approval, Durable, Runs, Sleep } from "@aixfx/durable"
+import { Approval, Durable, JournalMismatch, Runs, Sleep } from "@aixfx/durable"
 import { Ensemble, Parallel } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Logger, LogLevel, Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -104,8 +104,113 @@ describe("durable time", () => {
     })), 60_000)
 })
 
+/** An application's own error (core's AgentError union is open to it). */
+class OutOfStock extends Schema.TaggedError<OutOfStock>()("OutOfStock", { message: Schema.String, sku: Schema.String }) {}
+declare module "@aixfx/core" {
+  interface CustomAgentErrors {
+    OutOfStock: OutOfStock
+  }
+}
+
+describe("an application's own errors", () => {
+  it.live("a step failing with one is journaled and replays as the same class, caught by tag (schema from the agent or the layer)", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const calls = new Map<string, number>()
+      const fail = (name: string) => () =>
+        Effect.sync(() => calls.set(name, (calls.get(name) ?? 0) + 1)).pipe(
+          Effect.zipRight(Effect.fail(new OutOfStock({ sku: `sku-${name}`, message: `${name}: out of stock` })))
+        )
+      // One agent says which errors it fails with; the other's come from the layer's `errors`.
+      const agents = [Agent.make({ name: "shop", errors: [OutOfStock], execute: fail("shop") }), Agent.make({ name: "depot", execute: fail("depot") })]
+      const layer = () =>
+        AgentRuntime.layerAgents<AgentRuntime.AgentRuntime>(...agents).pipe(
+          Layer.provideMerge(Durable.layerSqlite({ filename: file, replayStallTimeout: "2 seconds", errors: [OutOfStock] })),
+          Layer.provide(LocalRuntime.layer()),
+          Layer.orDie
+        )
+      const program = Effect.suspend(() =>
+        Effect.all([
+          Effect.flip(AgentRuntime.call("shop", Message.make("order"))),
+          Effect.flip(AgentRuntime.call("depot", Message.make("order")))
+        ])
+      )
+      const caught = (runId: string) =>
+        Workflow.run("order", { runId })(
+          Effect.flatMap(program, ([a, b]) => Effect.zipRight(Effect.succeed([a, b]), Effect.fail(a)))
+        ).pipe(Effect.provide(layer()), Effect.map(() => undefined), Effect.catchTag("OutOfStock", (e) => Effect.succeed(e)))
+      const first = yield* caught("o1")
+      assert.instanceOf(first, OutOfStock)
+      // Started again ("another process"): the journal gives the same classes back; no agent runs.
+      const [shop, depot] = yield* Workflow.run("order", { runId: "o1" })(program).pipe(Effect.provide(layer()))
+      assert.instanceOf(shop, OutOfStock)
+      assert.instanceOf(depot, OutOfStock)
+      assert.deepStrictEqual([shop._tag === "OutOfStock" && shop.sku, depot._tag === "OutOfStock" && depot.sku], ["sku-shop", "sku-depot"])
+      assert.strictEqual(shop.message, "shop: out of stock")
+      const again = yield* caught("o1")
+      assert.instanceOf(again, OutOfStock)
+      assert.deepStrictEqual([calls.get("shop"), calls.get("depot")], [1, 1])
+    })), 60_000)
+})
+
+describe("cancel", () => {
+  it.live("cancel while a step runs: the step is interrupted, the run ends RunCancelled, and it never runs again", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      let calls = 0
+      let interrupted = false
+      const started = yield* Deferred.make<void>()
+      const slow = Agent.make({
+        name: "slow",
+        execute: (input) =>
+          Effect.sync(() => calls++).pipe(
+            Effect.zipRight(Deferred.succeed(started, undefined)),
+            Effect.zipRight(Effect.sleep("60 seconds")),
+            Effect.onInterrupt(() => Effect.sync(() => (interrupted = true))),
+            Effect.as(Message.reply(input, "late"))
+          )
+      })
+      const program = Effect.suspend(() => AgentRuntime.call("slow", Message.make("work")))
+      const running = yield* Effect.fork(Workflow.run("job", { runId: "c1" })(program).pipe(Effect.provide(stack(file, [slow]))))
+      yield* Deferred.await(started)
+      // From a store-only client, as the CLI is (another connection to the file).
+      yield* Runs.cancel("c1").pipe(Effect.provide(Durable.layerClient({ filename: file }).pipe(Layer.orDie)))
+      const exit = yield* Fiber.await(running).pipe(Effect.timeout("20 seconds"))
+      assert.isTrue(interrupted)
+      const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+      assert.strictEqual(error?._tag === "Some" ? error.value._tag : String(exit), "RunCancelled")
+      // Started again, or resumed: a typed RunCancelled; the step does not run again.
+      const again = yield* Effect.flip(Workflow.run("job", { runId: "c1" })(program).pipe(Effect.provide(stack(file, [slow]))))
+      assert.strictEqual(again._tag, "RunCancelled")
+      assert.strictEqual(again.message, `Run "c1" was cancelled; it does not run again`)
+      const resumed = yield* Effect.flip(Runs.resume("c1").pipe(Effect.provide(stack(file, [slow]))))
+      assert.strictEqual(resumed._tag, "RunCancelled")
+      const info = yield* Runs.get("c1").pipe(Effect.provide(stack(file, [slow])))
+      assert.strictEqual(info.status, "cancelled")
+      assert.strictEqual(calls, 1)
+    })), 60_000)
+})
+
+describe("cancel a waiting run", () => {
+  it.live("cancel while it waits for an approval: its caller gets RunCancelled and the store says cancelled", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const layer = stack(file, [])
+      const waiting = yield* Effect.fork(Workflow.run("ask", { runId: "c2" })(Approval.request({ name: "ship", payload: 1 })).pipe(Effect.provide(layer)))
+      const client = Durable.layerClient({ filename: file }).pipe(Layer.orDie)
+      for (let i = 0; (yield* Effect.either(Runs.get("c2").pipe(Effect.provide(client)))).pipe((r) => r._tag === "Left" || r.right.status !== "suspended"); i++) {
+        assert.isBelow(i, 200, "the run never suspended")
+        yield* Effect.sleep("100 millis")
+      }
+      yield* Runs.cancel("c2").pipe(Effect.provide(client))
+      const error = yield* Effect.flip(Fiber.join(waiting)).pipe(Effect.timeout("20 seconds"))
+      assert.strictEqual(error._tag, "RunCancelled")
+      assert.strictEqual((yield* Runs.get("c2").pipe(Effect.provide(client))).status, "cancelled")
+    })), 60_000)
+})
+
 describe("bad input is a typed error naming the run", () => {
-  it.live("a journal written by an older version whose steps changed: JournalMismatch, the journal untouched", () =>
+  it.live("a journal written by an older version whose steps changed: JournalMismatch in the error channel, the journal untouched", () =>
     quiet(Effect.gen(function* () {
       const file = newStore()
       const calls = new Map<string, number>()
@@ -113,17 +218,56 @@ describe("bad input is a typed error naming the run", () => {
       const v1 = Effect.suspend(() => AgentRuntime.call("echo", Message.make("version 1")))
       yield* Workflow.run("wf", { runId: "m1" })(v1).pipe(Effect.provide(stack(file, agents)))
       const v2 = Effect.suspend(() => AgentRuntime.call("echo", Message.make("version 2")))
-      const exit = yield* Effect.exit(Workflow.run("wf", { runId: "m1" })(v2).pipe(Effect.provide(stack(file, agents))))
-      assert.isTrue(Exit.isFailure(exit))
-      const defect = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
-      assert.strictEqual((defect as { _tag?: string })._tag, "JournalMismatch")
-      assert.include((defect as Error).message, `Run "m1"`)
-      assert.include((defect as Error).message, "/echo:echo")
+      // Caught by its tag: a typed failure of the run, not a defect.
+      const error = yield* Workflow.run("wf", { runId: "m1" })(v2).pipe(
+        Effect.provide(stack(file, agents)),
+        Effect.map(() => undefined),
+        Effect.catchTag("JournalMismatch", (e) => Effect.succeed(e))
+      )
+      assert.instanceOf(error, JournalMismatch)
+      assert.strictEqual(error!.runId, "m1")
+      assert.strictEqual(error!.step, "/echo:echo")
+      assert.include(error!.message, `Run "m1"`)
+      assert.include(error!.message, `at step "/echo:echo"`)
+      assert.include(error!.message, `"version 2"`)
       assert.strictEqual(calls.get("echo"), 1)
       // The run is as it was: done, and replaying v1 still gives its answer.
       const replayed = yield* Workflow.run("wf", { runId: "m1" })(v1).pipe(Effect.provide(stack(file, agents)))
       assert.strictEqual(replayed.payload, "echo")
       assert.strictEqual(calls.get("echo"), 1)
+    })), 60_000)
+
+  it.live("a mismatch fails the run even where the code handles the failed step, and nothing more is journaled", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const calls = new Map<string, number>()
+      const agents = timed(calls, { echo: 1, other: 1 }, {})
+      const v1 = Effect.suspend(() => AgentRuntime.call("echo", Message.make("version 1")))
+      yield* Workflow.run("wf", { runId: "m2" })(v1).pipe(Effect.provide(stack(file, agents)))
+      // The new version swallows the step's failure and goes on to another step.
+      const v2 = Effect.suspend(() =>
+        Effect.zipRight(Effect.either(AgentRuntime.call("echo", Message.make("version 2"))), AgentRuntime.call("other", Message.make("next")))
+      )
+      const exit = yield* Effect.exit(Workflow.run("wf", { runId: "m2" })(v2).pipe(Effect.provide(stack(file, agents))))
+      assert.isTrue(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe((e) => e._tag === "Some" && e.value._tag === "JournalMismatch"))
+      assert.isUndefined(calls.get("other"))
+      const steps = yield* Effect.flatMap(Durable.Durable, (d) => d.store.steps("m2")).pipe(Effect.provide(stack(file, agents)))
+      assert.deepStrictEqual(steps.map((s) => s.key), ["/echo:echo"])
+    })), 60_000)
+
+  it.live("steps a version no longer takes: JournalMismatch after the replay stalls, naming the steps never asked for", () =>
+    quiet(Effect.gen(function* () {
+      const file = newStore()
+      const agents = timed(new Map(), { echo: 1, other: 1 }, {})
+      yield* Workflow.run("wf", { runId: "m3" })(Effect.suspend(() => AgentRuntime.call("echo", Message.make("hi")))).pipe(
+        Effect.provide(stack(file, agents))
+      )
+      const error = yield* Effect.flip(
+        Workflow.run("wf", { runId: "m3" })(Effect.suspend(() => AgentRuntime.call("other", Message.make("hi")))).pipe(Effect.provide(stack(file, agents)))
+      )
+      assert.strictEqual(error._tag, "JournalMismatch")
+      assert.include(error.message, `step "/other:other"`)
+      assert.include(error.message, "/echo:echo were never asked for")
     })), 60_000)
 
   it.live("Runs: unknown run, an approval it is not waiting for, a decision made twice", () =>

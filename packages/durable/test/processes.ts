@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
-const cliEntry = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+export const cliEntry = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 
 export interface Finished {
   readonly code: number | null
@@ -27,8 +27,8 @@ export const start = (script: string, args: ReadonlyArray<string>, env: Record<s
 }
 
 /** Runs a process to its end (killed after `timeoutMs`). */
-export const run = async (script: string, args: ReadonlyArray<string>, timeoutMs = 240_000): Promise<Finished> => {
-  const { child, done } = start(script, args)
+export const run = async (script: string, args: ReadonlyArray<string>, timeoutMs = 240_000, env: Record<string, string> = {}): Promise<Finished> => {
+  const { child, done } = start(script, args, env)
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
   try {
     return await done
@@ -38,7 +38,7 @@ export const run = async (script: string, args: ReadonlyArray<string>, timeoutMs
 }
 
 /** The `aixfx` CLI as a process. */
-export const cli = (args: ReadonlyArray<string>) => run(cliEntry, args)
+export const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => run(cliEntry, args, 240_000, env)
 
 export const lines = (file: string): ReadonlyArray<string> => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : [])
 

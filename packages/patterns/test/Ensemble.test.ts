@@ -3,8 +3,7 @@ import { Ensemble } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, FastCheck as fc, Fiber, TestClock } from "effect"
 import { hangingProbe, recording, spanNamed, assertInterruptsSteps } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 const traceOf = (m: Message.Message) => Effect.runSync(Ensemble.outcome(m))
 

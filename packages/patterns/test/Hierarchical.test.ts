@@ -1,10 +1,9 @@
-import { Agent, AgentRuntime, LocalRuntime, Message, ProviderUnavailable, Telemetry } from "@aixfx/core"
+import { Agent, AgentRuntime, Message, ProviderUnavailable, Telemetry } from "@aixfx/core"
 import { Hierarchical } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, Schedule, TestClock } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 const plan = (...assignments: ReadonlyArray<readonly [string, string]>) => JSON.stringify({ assignments: assignments.map(([team, task]) => ({ team, task })) })
 

@@ -1,17 +1,21 @@
-import { Agent, AgentRuntime, CallContext, DistributedRuntime, LocalRuntime, Message, Telemetry } from "@aixfx/core"
+import { Agent, AgentRuntime, CallContext, DistributedRuntime, Message, Telemetry } from "@aixfx/core"
 import { Hierarchical, Rag, Reflection } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Layer, Ref } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
+import { withRuntime as onPatternRuntime } from "./runtime.js"
+
+type Provide = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.Effect<A, E>
 
 /**
  * The same tests in one process and over the wire: swapping `LocalRuntime.layer()` for
  * `DistributedRuntime.loopback()` makes every agent call cross gRPC (127.0.0.1) between two nodes.
+ * (The in-process one is the pattern tests' runtime, which test:durable swaps for a durable run.)
  */
-const runtimes: ReadonlyArray<[string, () => Layer.Layer<AgentRuntime.AgentRuntime, unknown>, cancelWithin?: Duration.DurationInput]> = [
-  ["LocalRuntime", () => LocalRuntime.layer()],
+const runtimes: ReadonlyArray<[string, Provide, cancelWithin?: Duration.DurationInput]> = [
+  ["LocalRuntime", onPatternRuntime],
   // A cancel travels to the serving node: its agent is interrupted soon after, not at once.
-  ["DistributedRuntime.loopback (gRPC)", () => DistributedRuntime.loopback(), "10 seconds"]
+  ["DistributedRuntime.loopback (gRPC)", (effect) => Effect.provide(effect, Layer.orDie(DistributedRuntime.loopback())), "10 seconds"]
 ]
 
 const documents: ReadonlyArray<Rag.InMemoryDocument> = [
@@ -48,8 +52,7 @@ const registerThreeDeep = (retriever: Agent.Agent) =>
     return { project, paths: Ref.get(paths) }
   })
 
-describe.each(runtimes)("Nesting three patterns on %s", (_, runtime, cancelWithin) => {
-  const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, Layer.orDie(runtime()))
+describe.each(runtimes)("Nesting three patterns on %s", (_, withRuntime, cancelWithin) => {
 
   it.effect("Hierarchical → Reflection → RAG: every level runs, the path is recorded, each reply carries its trace", () => {
     const exporter = new Telemetry.InMemorySpanExporter()

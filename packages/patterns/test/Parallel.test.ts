@@ -1,10 +1,9 @@
-import { Agent, AgentFailed, AgentRuntime, LocalRuntime, Message, Telemetry } from "@aixfx/core"
+import { Agent, AgentFailed, AgentRuntime, Message, Telemetry } from "@aixfx/core"
 import { Parallel, Router } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, type Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 /** An agent answering `answer` after `delay` (TestClock time). */
 const after = (name: string, delay: Duration.DurationInput, answer: string) =>

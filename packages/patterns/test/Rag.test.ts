@@ -1,8 +1,9 @@
-import { Agent, AgentRuntime, Json, LocalRuntime, Message, ProviderUnavailable, RetrievalFailed, Telemetry, Tokenizer } from "@aixfx/core"
+import { Agent, AgentRuntime, Json, Message, ProviderUnavailable, RetrievalFailed, Telemetry, Tokenizer } from "@aixfx/core"
 import { Rag } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, Schedule, TestClock } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
+import { withRuntime } from "./runtime.js"
 
 const docs: ReadonlyArray<Rag.RetrievedDocument> = [
   { id: "d1", text: "Retries repeat a failed call.", score: 0.9, metadata: {} },
@@ -17,7 +18,6 @@ const scriptedRetriever = (name: string, documents: ReadonlyArray<Rag.RetrievedD
 /** A generator that echoes the prompt it was given, so tests can read what the pattern sent. */
 const echoGenerator = recording("generator", (input) => `answer to: ${input.payload}`)
 
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
 
 describe("Rag", () => {
   it.effect("passes topK and the filter to the retriever and cites the documents used", () =>

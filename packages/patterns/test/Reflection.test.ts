@@ -1,10 +1,9 @@
-import { Agent, AgentRuntime, LocalRuntime, Message, ProviderUnavailable, Telemetry } from "@aixfx/core"
+import { Agent, AgentRuntime, Message, ProviderUnavailable, Telemetry } from "@aixfx/core"
 import { Reflection } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Ref, Schedule, TestClock } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 /** A generator whose n-th draft is "draft n". */
 const drafter = recording("writer", (_, call) => `draft ${call + 1}`)

@@ -3,8 +3,7 @@ import { Router } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 const traceOf = (m: Message.Message) => Effect.runSync(Router.outcome(m))
 

@@ -3,8 +3,7 @@ import { Hierarchical, Swarm } from "@aixfx/patterns"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import { assertInterruptsSteps, hangingProbe, recording, spanNamed } from "./probes.js"
-
-const withRuntime = <A, E>(effect: Effect.Effect<A, E, AgentRuntime.AgentRuntime>) => Effect.provide(effect, LocalRuntime.layer())
+import { withRuntime } from "./runtime.js"
 
 /** A reply handing off to `to`. */
 const handOff = (input: Message.Message, text: string, to: string, reason = "") =>

@@ -7,7 +7,7 @@
  * the same way, and no step re-runs while the journal still holds what happened next.
  */
 import { Deferred, type Duration, Effect, FiberId } from "effect"
-import { JournalMismatch } from "../DurableError.js"
+import type { JournalMismatch } from "../DurableError.js"
 
 export interface Entry {
   readonly key: string
@@ -31,9 +31,10 @@ export class Replay {
   private progress = 0
 
   constructor(
-    private readonly runId: string,
     entries: ReadonlyArray<Entry>,
-    private readonly stallTimeout: Duration.Duration
+    private readonly stallTimeout: Duration.Duration,
+    /** Fails the run with a `JournalMismatch` at `step` (see `RunState.mismatch`). */
+    private readonly mismatch: (step: string, reason: string) => Effect.Effect<never, JournalMismatch>
   ) {
     this.bySeq = [...entries].sort((a, b) => a.seq - b.seq)
     this.delivered = this.bySeq.map(() => false)
@@ -68,9 +69,9 @@ export class Replay {
     return true
   }
 
-  private wait(step: string, ready: () => boolean, what: string): Effect.Effect<void> {
+  private wait(step: string, ready: () => boolean, what: string): Effect.Effect<void, JournalMismatch> {
     if (ready()) return Effect.void
-    const once: Effect.Effect<void> = Effect.suspend(() => {
+    const once: Effect.Effect<void, JournalMismatch> = Effect.suspend(() => {
       const wake = Deferred.unsafeMake<void>(FiberId.none)
       const waiter: Waiter = { ready, wake }
       this.waiters.add(waiter)
@@ -82,9 +83,7 @@ export class Replay {
           if (woke || ready()) return Effect.void
           if (this.progress !== seen) return once
           const pending = this.bySeq.filter((_, i) => !this.delivered[i]).map((e) => e.key)
-          return Effect.die(
-            JournalMismatch.of(this.runId, step, `${what}, but the journal's ${pending.slice(0, 5).join(", ")}${pending.length > 5 ? ", ..." : ""} were never asked for`)
-          )
+          return this.mismatch(step, `${what}, but the journal's ${pending.slice(0, 5).join(", ")}${pending.length > 5 ? ", ..." : ""} were never asked for`)
         })
       )
     })
@@ -92,7 +91,7 @@ export class Replay {
   }
 
   /** Waits for the journaled step's turn, then delivers it; an interrupted wait gives its turn up. */
-  journaled(entry: Entry): Effect.Effect<void> {
+  journaled(entry: Entry): Effect.Effect<void, JournalMismatch> {
     const index = this.bySeq.indexOf(entry)
     return this.wait(entry.key, () => this.clearBefore(index, entry.key), "it waits for the steps that finished before it").pipe(
       Effect.onExit(() => Effect.sync(() => this.deliver(entry)))
@@ -100,7 +99,7 @@ export class Replay {
   }
 
   /** Waits until every journaled step outside `key` was delivered, so the step may run for real. */
-  live(key: string, finished: boolean): Effect.Effect<void> {
+  live(key: string, finished: boolean): Effect.Effect<void, JournalMismatch> {
     return finished
       ? this.wait(key, () => false, "the run is finished and this step has no journal entry")
       : this.wait(key, () => this.clearBefore(this.bySeq.length, key), "it has no journal entry and waits for the journaled steps")

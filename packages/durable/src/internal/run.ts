@@ -2,18 +2,13 @@
  * One execution of a durable run in this process: its journal (loaded when the execution starts),
  * the replay order, the step keys handed out, and the "workflow time" its messages are stamped with.
  */
-import { AgentError, Message } from "@aixfx/core"
-import { Context, Duration, Effect, Exit, Schema } from "effect"
+import type { AgentError, Message } from "@aixfx/core"
+import { Context, Deferred, type Duration, Effect, Exit, FiberId } from "effect"
 import { createHash } from "node:crypto"
 import { JournalMismatch } from "../DurableError.js"
+import type { OutcomeCodec } from "./outcome.js"
 import { Replay } from "./replay.js"
 import type { StepRow, Store } from "./store.js"
-
-const StepExit = Schema.parseJson(Schema.Exit({ success: Message.Message, failure: AgentError, defect: Schema.Defect }))
-const encodeExit = Schema.encodeSync(StepExit)
-const decodeExit = Schema.decodeSync(StepExit)
-/** Core's errors have a schema here; an application's own (`CustomAgentErrors`) are not journaled. */
-const isCoreError = Schema.is(AgentError)
 
 /** A step's input as the journal fingerprints it, to notice code that now asks something else. */
 const inputHash = (message: Message.Message): string => createHash("sha1").update(message.type).update("\0").update(message.payload).digest("base64url")
@@ -46,6 +41,13 @@ export class RunState {
   private readonly occurrences = new Map<string, number>()
   /** Workflow time: the time the latest delivered or recorded step finished (the run's start before any). */
   clock: number
+  /**
+   * Fails once the journal is found not to fit the code: the run races its program against it, so
+   * the run fails with the `JournalMismatch` whatever the code around the step does with a failed
+   * step; and from then on nothing more is journaled.
+   */
+  readonly mismatch = Deferred.unsafeMake<never, JournalMismatch>(FiberId.none)
+  private mismatched = false
 
   constructor(
     readonly runId: string,
@@ -53,14 +55,25 @@ export class RunState {
     startedAt: number,
     steps: ReadonlyArray<StepRow>,
     readonly store: Store,
+    private readonly codec: OutcomeCodec,
     stallTimeout: Duration.Duration,
     /** A finished run replaying: every step must come from the journal. */
     readonly finished = false
   ) {
     this.journal = new Map(steps.map((s) => [s.key, s]))
     this.nextSeq = steps.reduce((max, s) => Math.max(max, s.seq + 1), 0)
-    this.replay = new Replay(runId, steps, stallTimeout)
+    this.replay = new Replay(steps, stallTimeout, (step, reason) => this.fail(step, reason))
     this.clock = startedAt
+  }
+
+  /** Fails the step, and with it the run, with a `JournalMismatch` at `step`. */
+  private fail(step: string, reason: string): Effect.Effect<never, JournalMismatch> {
+    return Effect.suspend(() => {
+      const error = JournalMismatch.of(this.runId, step, reason)
+      this.mismatched = true
+      Deferred.unsafeDone(this.mismatch, Exit.fail(error))
+      return Effect.fail(error)
+    })
   }
 
   /** A unique approval name: `name`, then `name#2`, `name#3` … when the run asks again under the same name. */
@@ -91,29 +104,31 @@ export class RunState {
     const hash = inputHash(input)
     if (entry !== undefined) {
       if (entry.inputHash !== hash) {
-        return Effect.die(JournalMismatch.of(this.runId, key, "the step's input differs from the one the journal recorded"))
+        const shown = input.payload.length > 80 ? `${input.payload.slice(0, 80)}...` : input.payload
+        return this.fail(key, `the step's input (${input.type} ${JSON.stringify(shown)}) differs from the one the journal recorded`)
       }
       return Effect.zipRight(
         this.replay.journaled(entry),
         Effect.suspend(() => {
           this.clock = Math.max(this.clock, entry.recordedAt)
-          return decodeExit(entry.outcome)
+          return this.codec.decode(entry.outcome)
         })
       )
     }
     return Effect.zipRight(
       this.replay.live(key, this.finished),
-      Effect.flatMap(Effect.exit(live(new RunScope(this, key))), (exit) =>
-        Exit.isSuccess(exit) || (exit.cause._tag === "Fail" && isCoreError(exit.cause.error)) ? Effect.zipRight(this.record(key, hash, exit), exit) : exit
-      )
+      Effect.flatMap(Effect.exit(live(new RunScope(this, key))), (exit) => Effect.zipRight(this.record(key, hash, exit), exit))
     )
   }
 
+  /** Journals a step's outcome, unless it is not journaled (see `OutcomeCodec.encode`) or the journal no longer fits the code. */
   private record(key: string, inputHash: string, exit: Exit.Exit<Message.Message, AgentError>) {
     return Effect.suspend(() => {
+      const outcome = this.mismatched ? undefined : this.codec.encode(exit)
+      if (outcome === undefined) return Effect.void
       const recordedAt = Date.now()
       this.clock = Math.max(this.clock, recordedAt)
-      const step: StepRow = { key, seq: this.nextSeq++, inputHash, outcome: encodeExit(exit), recordedAt }
+      const step: StepRow = { key, seq: this.nextSeq++, inputHash, outcome, recordedAt }
       // The step already ran; a journal that cannot be written is a broken store, not an agent error.
       return Effect.orDie(this.store.recordStep(this.runId, step))
     })

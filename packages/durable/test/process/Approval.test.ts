@@ -82,6 +82,33 @@ describe("approvals across processes", () => {
     assert.strictEqual(status[0].status, "failed")
   }, 900_000)
 
+  it("the CLI with --workflows continues the run itself: approve, suspend again, approve, done; resume of a done run prints its result", async () => {
+    const db = join(dir, "workflows.db")
+    const counter = join(dir, "workflows.log")
+    const env = { AIXFX_TEST_COUNTER: counter }
+    const workflows = ["--db", db, "--workflows", fixture("approvalWorkflows.ts")]
+    assert.deepStrictEqual(lastJson((await run(script, [db, counter, "post-4", "start"])).stdout), { suspended: ["go"] })
+
+    const first = await cli(["approve", "post-4", "go", ...workflows], env)
+    assert.strictEqual(first.code, 0, first.stderr)
+    assert.include(first.stdout, "approved go of run post-4")
+    assert.include(first.stdout, "run post-4 waits for approval: publisher.publish")
+    const second = await cli(["approve", "post-4", "publisher.publish", "--payload", `{"title":"From the CLI"}`, ...workflows], env)
+    assert.strictEqual(second.code, 0, second.stderr)
+    assert.include(second.stdout, `run post-4 done: Done: published "From the CLI"`)
+    assert.deepStrictEqual(lines(counter).filter((l) => l.startsWith("tool")), [`tool publish {"title":"From the CLI"}`])
+    // A finished run replays its result from the journal: nothing runs again.
+    const again = await cli(["resume", "post-4", ...workflows], env)
+    assert.strictEqual(again.code, 0, again.stderr)
+    assert.include(again.stdout, `run post-4 done: Done: published "From the CLI"`)
+    assert.strictEqual(lines(counter).filter((l) => l.startsWith("tool")).length, 1)
+
+    // Bad input: a module without the run's workflow, a module that is no workflows module.
+    const other = await cli(["resume", "post-4", "--db", db, "--workflows", fixture("agents.ts")], env)
+    assert.strictEqual(other.code, 2)
+    assert.include(other.stderr, "exports no Workflows")
+  }, 900_000)
+
   it("a runner that is running notices an approval given from another process", async () => {
     const db = join(dir, "live.db")
     const counter = join(dir, "live.log")
