@@ -14,7 +14,7 @@
  * lets the sharding drain: the runner gives its shards up, the handlers in flight finish (up to
  * `entityTerminationTimeout`), then the agents stop.
  */
-import { RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { MessageStorage, RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { NodeClusterSocket } from "@effect/platform-node"
 import {
@@ -66,6 +66,8 @@ export interface NodeInfo {
   /** How many shards (of the default group) this runner holds now; 0 on a client. */
   readonly heldShards: Effect.Effect<number>
   readonly sharding: Sharding.Sharding["Type"]
+  /** The runtime of the agents this runner hosts, called in this process; undefined on a client. */
+  readonly hosted: AgentRuntime.Service | undefined
 }
 
 /** This process's place in the cluster, for health endpoints and tests. */
@@ -116,7 +118,7 @@ const isAgentError = (error: { readonly _tag?: string }): error is AgentError =>
   typeof error._tag === "string" && !clusterErrorTags.has(error._tag)
 
 /** Builds the runtime inside the current scope, over the `Sharding` of `sharding`. */
-const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, unknown, SqlClient.SqlClient>) =>
+const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, unknown, SqlClient.SqlClient>) =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const buckets = options.bucketsPerAgent ?? 64
@@ -130,10 +132,10 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
 
     const shardingScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
     const sql = yield* SqlClient.SqlClient
-    const sharding = Context.get(
-      yield* oneAtATime(sql, Layer.buildWithScope(Layer.provide(shardingLayer, Layer.succeed(SqlClient.SqlClient, sql)), shardingScope)).pipe(Effect.orDie),
-      Sharding.Sharding
+    const cluster = yield* oneAtATime(sql, Layer.buildWithScope(Layer.provide(shardingLayer, Layer.succeed(SqlClient.SqlClient, sql)), shardingScope)).pipe(
+      Effect.orDie
     )
+    const sharding = Context.get(cluster, Sharding.Sharding)
 
     if (hosting !== undefined) {
       yield* sharding
@@ -234,6 +236,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
     const node: NodeInfo = {
       address,
       sharding,
+      hosted: hosting,
       heldShards: Effect.sync(() => {
         let held = 0
         for (let id = 1; id <= shardsPerGroup; id++) if (sharding.hasShardId(ShardId.make("default", id))) held++
@@ -247,11 +250,11 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
           Effect.catchAllCause(() => Effect.succeed(false))
         )
     }
-    return { service, node }
+    return { service, node, storage: Context.get(cluster, MessageStorage.MessageStorage) }
   })
 
 /** The sharding of a socket runner (or client) on the SQL storage in context. */
-export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding, ConfigError, SqlClient.SqlClient> => {
+export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, ConfigError, SqlClient.SqlClient> => {
   const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
     ...options.sharding,
     ...(options.runner === undefined
@@ -260,19 +263,26 @@ export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding, 
   }
   return options.runner === undefined
     ? NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig })
-    : (NodeClusterSocket.layer({ storage: "sql", shardingConfig }) as Layer.Layer<Sharding.Sharding, ConfigError, SqlClient.SqlClient>)
+    : (NodeClusterSocket.layer({ storage: "sql", shardingConfig }) as Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, ConfigError, SqlClient.SqlClient>)
 }
 
 /**
  * Provides `AgentRuntime` (and this process's `Node`) on the cluster whose storage is the
- * `SqlClient` in context (Postgres: `PgClient.layer`). The cluster's own fibers run on the live
- * clock whatever the caller's is: heartbeats and shard locks are real time.
+ * `SqlClient` in context (Postgres: `PgClient.layer`), and the cluster's `Sharding` and
+ * `MessageStorage` (what a `ClusterWorkflowEngine` runs on: see `ClusterDurable`). The cluster's
+ * own fibers run on the live clock whatever the caller's is: heartbeats and shard locks are real time.
  */
-export const layer = (options: Options = {}): Layer.Layer<AgentRuntime.AgentRuntime | Node, never, SqlClient.SqlClient> =>
+export const layer = (
+  options: Options = {}
+): Layer.Layer<AgentRuntime.AgentRuntime | Node | Sharding.Sharding | MessageStorage.MessageStorage, never, SqlClient.SqlClient> =>
   Layer.scopedContext(
     Effect.gen(function* () {
-      const { service, node } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
-      return Context.make(AgentRuntime.AgentRuntime, service).pipe(Context.add(Node, node))
+      const { node, service, storage } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
+      return Context.make(AgentRuntime.AgentRuntime, service).pipe(
+        Context.add(Node, node),
+        Context.add(Sharding.Sharding, node.sharding),
+        Context.add(MessageStorage.MessageStorage, storage)
+      )
     })
   )
 
