@@ -33,6 +33,7 @@ import {
 import type { ConfigError } from "effect/ConfigError"
 import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import type { Either } from "effect"
+import * as CallClaims from "./internal/callClaims.js"
 import { oneAtATime } from "./internal/migrations.js"
 import { AgentEntity, callEntityId, fromWire, mailboxEntityId, registryEntityId, toWire } from "./internal/agentEntity.js"
 
@@ -51,6 +52,13 @@ export interface Options extends LocalRuntime.Options {
   readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
   /** How many entities (so shards) one agent's calls are spread over (default 64). */
   readonly bucketsPerAgent?: number | undefined
+  /**
+   * `"at-most-once"` (the default): a runner claims each call's id in Postgres before running it, so
+   * a call delivered twice (re-sent after its shard moved, or by the cluster's client) runs once and
+   * the second delivery gets the first one's outcome. `"at-least-once"`: no claim (one round trip
+   * less per call); a re-sent call may run again. Use the same value on every runner.
+   */
+  readonly delivery?: "at-most-once" | "at-least-once" | undefined
 }
 
 export interface NodeInfo {
@@ -123,7 +131,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
     const scope = yield* Effect.scope
     const buckets = options.bucketsPerAgent ?? 64
     const address = options.runner === undefined ? undefined : `${options.runner.host}:${options.runner.port}`
-    const { callTimeout, ...hostingOptions } = options
+    const { callTimeout, delivery = "at-most-once", ...hostingOptions } = options
     const defaultTimeout = callTimeout === undefined ? undefined : Duration.decode(callTimeout)
 
     // Closed last: the agents stop after the sharding drained their calls.
@@ -138,12 +146,16 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
     const sharding = Context.get(cluster, Sharding.Sharding)
 
     if (hosting !== undefined) {
+      const claims = delivery === "at-most-once" ? yield* Scope.extend(CallClaims.make(sql, address!, Duration.seconds(30)), hostingScope) : undefined
       yield* sharding
         .registerEntity(
           AgentEntity,
           Effect.succeed(
             AgentEntity.of({
-              call: ({ payload }) => CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message)),
+              call: ({ payload }) => {
+                const run = CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message))
+                return claims === undefined ? run : claims.once(payload.callId, payload.agent, run)
+              },
               send: ({ payload }) => hosting.send(payload.agent, payload.message),
               receive: ({ payload }) => hosting.receive(payload.agent),
               list: () => hostedList
@@ -188,8 +200,10 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
         if (stopped) return Effect.fail(RuntimeStopped.of(name))
         if (!Agent.isValidName(name)) return Effect.fail(InvalidAgentName.of(name))
         const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
+        // One id for every delivery of this call, re-sends included: the serving runner runs it once.
+        const callId = crypto.randomUUID()
         const send = Effect.flatMap(CallContext.get, (context) =>
-          client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context) })
+          client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context), callId })
         ).pipe(typedFailures(name), resendWhenMoved)
         const bounded = timeout === undefined
           ? send
