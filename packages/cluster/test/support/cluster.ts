@@ -5,7 +5,7 @@
 import { ShardId } from "@effect/cluster"
 import { ClusterRuntime } from "@aixfx/cluster"
 import type { AgentRuntime } from "@aixfx/core"
-import { Clock, Duration, Effect, Layer, type Scope } from "effect"
+import { Clock, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { type ChildFailed, type ChildNode, spawnNode } from "../../../core/test/fixtures/processes.js"
@@ -91,3 +91,13 @@ export const settled = (runners: ReadonlyArray<Runner>, within: Duration.Duratio
     }
     return yield* Effect.dieMessage(`shards did not settle over ${runners.length} runners within ${Duration.format(within)}: ${counts.join("/")}`)
   }).pipe(Effect.withClock(Clock.make()))
+
+/** In a runner process: prints "READY <address>" once the cluster answers a routed request (what startRunner waits for). */
+export const readyLine = (address: string) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const node = yield* ClusterRuntime.Node
+      yield* node.ready("10 seconds").pipe(Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("200 millis") }))
+      console.log(`READY ${address}`)
+    }).pipe(Effect.forkScoped)
+  )
