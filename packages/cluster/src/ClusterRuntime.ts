@@ -14,7 +14,7 @@
  * lets the sharding drain: the runner gives its shards up, the handlers in flight finish (up to
  * `entityTerminationTimeout`), then the agents stop.
  */
-import { RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { MessageStorage, RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { NodeClusterSocket } from "@effect/platform-node"
 import {
@@ -33,6 +33,7 @@ import {
 import type { ConfigError } from "effect/ConfigError"
 import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import type { Either } from "effect"
+import * as CallClaims from "./internal/callClaims.js"
 import { oneAtATime } from "./internal/migrations.js"
 import { AgentEntity, callEntityId, fromWire, mailboxEntityId, registryEntityId, toWire } from "./internal/agentEntity.js"
 
@@ -51,6 +52,13 @@ export interface Options extends LocalRuntime.Options {
   readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
   /** How many entities (so shards) one agent's calls are spread over (default 64). */
   readonly bucketsPerAgent?: number | undefined
+  /**
+   * `"at-most-once"` (the default): a runner claims each call's id in Postgres before running it, so
+   * a call delivered twice (re-sent after its shard moved, or by the cluster's client) runs once and
+   * the second delivery gets the first one's outcome. `"at-least-once"`: no claim (one round trip
+   * less per call); a re-sent call may run again. Use the same value on every runner.
+   */
+  readonly delivery?: "at-most-once" | "at-least-once" | undefined
 }
 
 export interface NodeInfo {
@@ -66,6 +74,8 @@ export interface NodeInfo {
   /** How many shards (of the default group) this runner holds now; 0 on a client. */
   readonly heldShards: Effect.Effect<number>
   readonly sharding: Sharding.Sharding["Type"]
+  /** The runtime of the agents this runner hosts, called in this process; undefined on a client. */
+  readonly hosted: AgentRuntime.Service | undefined
 }
 
 /** This process's place in the cluster, for health endpoints and tests. */
@@ -116,12 +126,12 @@ const isAgentError = (error: { readonly _tag?: string }): error is AgentError =>
   typeof error._tag === "string" && !clusterErrorTags.has(error._tag)
 
 /** Builds the runtime inside the current scope, over the `Sharding` of `sharding`. */
-const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, unknown, SqlClient.SqlClient>) =>
+const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, unknown, SqlClient.SqlClient>) =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const buckets = options.bucketsPerAgent ?? 64
     const address = options.runner === undefined ? undefined : `${options.runner.host}:${options.runner.port}`
-    const { callTimeout, ...hostingOptions } = options
+    const { callTimeout, delivery = "at-most-once", ...hostingOptions } = options
     const defaultTimeout = callTimeout === undefined ? undefined : Duration.decode(callTimeout)
 
     // Closed last: the agents stop after the sharding drained their calls.
@@ -130,18 +140,22 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
 
     const shardingScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
     const sql = yield* SqlClient.SqlClient
-    const sharding = Context.get(
-      yield* oneAtATime(sql, Layer.buildWithScope(Layer.provide(shardingLayer, Layer.succeed(SqlClient.SqlClient, sql)), shardingScope)).pipe(Effect.orDie),
-      Sharding.Sharding
+    const cluster = yield* oneAtATime(sql, Layer.buildWithScope(Layer.provide(shardingLayer, Layer.succeed(SqlClient.SqlClient, sql)), shardingScope)).pipe(
+      Effect.orDie
     )
+    const sharding = Context.get(cluster, Sharding.Sharding)
 
     if (hosting !== undefined) {
+      const claims = delivery === "at-most-once" ? yield* Scope.extend(CallClaims.make(sql, address!, Duration.seconds(30)), hostingScope) : undefined
       yield* sharding
         .registerEntity(
           AgentEntity,
           Effect.succeed(
             AgentEntity.of({
-              call: ({ payload }) => CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message)),
+              call: ({ payload }) => {
+                const run = CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message))
+                return claims === undefined ? run : claims.once(payload.callId, payload.agent, run)
+              },
               send: ({ payload }) => hosting.send(payload.agent, payload.message),
               receive: ({ payload }) => hosting.receive(payload.agent),
               list: () => hostedList
@@ -186,8 +200,10 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
         if (stopped) return Effect.fail(RuntimeStopped.of(name))
         if (!Agent.isValidName(name)) return Effect.fail(InvalidAgentName.of(name))
         const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
+        // One id for every delivery of this call, re-sends included: the serving runner runs it once.
+        const callId = crypto.randomUUID()
         const send = Effect.flatMap(CallContext.get, (context) =>
-          client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context) })
+          client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context), callId })
         ).pipe(typedFailures(name), resendWhenMoved)
         const bounded = timeout === undefined
           ? send
@@ -234,6 +250,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
     const node: NodeInfo = {
       address,
       sharding,
+      hosted: hosting,
       heldShards: Effect.sync(() => {
         let held = 0
         for (let id = 1; id <= shardsPerGroup; id++) if (sharding.hasShardId(ShardId.make("default", id))) held++
@@ -247,11 +264,11 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding, un
           Effect.catchAllCause(() => Effect.succeed(false))
         )
     }
-    return { service, node }
+    return { service, node, storage: Context.get(cluster, MessageStorage.MessageStorage) }
   })
 
 /** The sharding of a socket runner (or client) on the SQL storage in context. */
-export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding, ConfigError, SqlClient.SqlClient> => {
+export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, ConfigError, SqlClient.SqlClient> => {
   const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
     ...options.sharding,
     ...(options.runner === undefined
@@ -260,19 +277,26 @@ export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding, 
   }
   return options.runner === undefined
     ? NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig })
-    : (NodeClusterSocket.layer({ storage: "sql", shardingConfig }) as Layer.Layer<Sharding.Sharding, ConfigError, SqlClient.SqlClient>)
+    : (NodeClusterSocket.layer({ storage: "sql", shardingConfig }) as Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, ConfigError, SqlClient.SqlClient>)
 }
 
 /**
  * Provides `AgentRuntime` (and this process's `Node`) on the cluster whose storage is the
- * `SqlClient` in context (Postgres: `PgClient.layer`). The cluster's own fibers run on the live
- * clock whatever the caller's is: heartbeats and shard locks are real time.
+ * `SqlClient` in context (Postgres: `PgClient.layer`), and the cluster's `Sharding` and
+ * `MessageStorage` (what a `ClusterWorkflowEngine` runs on: see `ClusterDurable`). The cluster's
+ * own fibers run on the live clock whatever the caller's is: heartbeats and shard locks are real time.
  */
-export const layer = (options: Options = {}): Layer.Layer<AgentRuntime.AgentRuntime | Node, never, SqlClient.SqlClient> =>
+export const layer = (
+  options: Options = {}
+): Layer.Layer<AgentRuntime.AgentRuntime | Node | Sharding.Sharding | MessageStorage.MessageStorage, never, SqlClient.SqlClient> =>
   Layer.scopedContext(
     Effect.gen(function* () {
-      const { service, node } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
-      return Context.make(AgentRuntime.AgentRuntime, service).pipe(Context.add(Node, node))
+      const { node, service, storage } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
+      return Context.make(AgentRuntime.AgentRuntime, service).pipe(
+        Context.add(Node, node),
+        Context.add(Sharding.Sharding, node.sharding),
+        Context.add(MessageStorage.MessageStorage, storage)
+      )
     })
   )
 

@@ -42,7 +42,8 @@ const AgentInfo = Schema.Struct({
 
 export const AgentEntity = Entity.make("aixfx-agent", [
   Rpc.make("call", {
-    payload: { agent: Schema.String, message: Message.Message, context: WireCallContext },
+    // callId: one per AgentRuntime.call, the same on every delivery of it (see callClaims).
+    payload: { agent: Schema.String, message: Message.Message, context: WireCallContext, callId: Schema.String },
     success: Message.Message,
     error: AgentError
   }),

@@ -5,7 +5,7 @@
 import { ShardId } from "@effect/cluster"
 import { ClusterRuntime } from "@aixfx/cluster"
 import type { AgentRuntime } from "@aixfx/core"
-import { Clock, Duration, Effect, Layer, type Scope } from "effect"
+import { Clock, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { type ChildFailed, type ChildNode, spawnNode } from "../../../core/test/fixtures/processes.js"
@@ -45,20 +45,27 @@ export const holdsAllShards = (node: ClusterRuntime.NodeInfo, within: Duration.D
   }).pipe(Effect.withClock(Clock.make()))
 
 const runnerScript = fileURLToPath(new URL("../fixtures/runner.ts", import.meta.url))
+/** The runner with durable runs and the nested agents (test/fixtures/durableRunner.ts). */
+export const durableRunnerScript = fileURLToPath(new URL("../fixtures/durableRunner.ts", import.meta.url))
 
 export interface Runner extends ChildNode {
   readonly port: number
   readonly healthPort: number
 }
 
-/** Starts a runner process (test/fixtures/runner.ts) on the database; killed by PID with the scope. */
-export const startRunner = (databaseUrl: string, port?: number): Effect.Effect<Runner, ChildFailed, Scope.Scope> =>
+/** Starts a runner process (test/fixtures/runner.ts unless `script`) on the database; killed by PID with the scope. */
+export const startRunner = (
+  databaseUrl: string,
+  port?: number,
+  script: string = runnerScript,
+  env: Record<string, string> = {}
+): Effect.Effect<Runner, ChildFailed, Scope.Scope> =>
   Effect.gen(function* () {
     const runnerPort = port ?? (yield* Effect.promise(freePort))
     const healthPort = yield* Effect.promise(freePort)
     const child = yield* spawnNode(
-      { DATABASE_URL: databaseUrl, RUNNER_PORT: String(runnerPort), HEALTH_PORT: String(healthPort), NODE_ID: `runner:${runnerPort}` },
-      runnerScript,
+      { ...env, DATABASE_URL: databaseUrl, RUNNER_PORT: String(runnerPort), HEALTH_PORT: String(healthPort), NODE_ID: `runner:${runnerPort}` },
+      script,
       // Several runners compiling the sources with tsx at once on a loaded 2-core machine.
       "240 seconds"
     )
@@ -84,3 +91,13 @@ export const settled = (runners: ReadonlyArray<Runner>, within: Duration.Duratio
     }
     return yield* Effect.dieMessage(`shards did not settle over ${runners.length} runners within ${Duration.format(within)}: ${counts.join("/")}`)
   }).pipe(Effect.withClock(Clock.make()))
+
+/** In a runner process: prints "READY <address>" once the cluster answers a routed request (what startRunner waits for). */
+export const readyLine = (address: string) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const node = yield* ClusterRuntime.Node
+      yield* node.ready("10 seconds").pipe(Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("200 millis") }))
+      console.log(`READY ${address}`)
+    }).pipe(Effect.forkScoped)
+  )
