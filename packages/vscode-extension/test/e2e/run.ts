@@ -11,7 +11,7 @@
  * line reads "N passed, N failed".
  */
 import { build } from "esbuild"
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -28,7 +28,7 @@ const hostBundle = join(extensionDir, "build", "e2e-host", "index.cjs")
 const stagedExtension = join(extensionDir, "build", "vsix-stage")
 const vsix = join(extensionDir, "build", "aixfx-vscode.vsix")
 /** Everything after the install must finish within this, or the suite fails. */
-const SUITE_TIMEOUT_MS = 15 * 60_000
+const SUITE_TIMEOUT_MS = 25 * 60_000
 
 const results: Array<{ readonly name: string; readonly ok: boolean }> = []
 const t0 = Date.now()
@@ -45,6 +45,20 @@ const check = async (name: string, body: () => Promise<void>): Promise<boolean> 
     say(`FAIL ${name}: ${error instanceof Error ? error.message : String(error)}`)
     return false
   }
+}
+
+/** The file names in a zip (the .vsix), from its central directory. */
+const zipEntries = (file: string): ReadonlyArray<string> => {
+  const zip = readFileSync(file)
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  if (end < 0) throw new Error(`${file} is not a zip`)
+  const names: Array<string> = []
+  for (let at = zip.readUInt32LE(end + 16), left = zip.readUInt16LE(end + 10); left > 0; left--) {
+    const nameLength = zip.readUInt16LE(at + 28)
+    names.push(zip.toString("utf8", at + 46, at + 46 + nameLength))
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32)
+  }
+  return names
 }
 
 const freePort = (): Promise<number> =>
@@ -343,6 +357,7 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       // The CLI takes seconds per call on a loaded machine; the view lists the run once the runner has written it.
       const waiting = row(page, "e2e-", "awaiting publish")
       await waiting.waitFor({ timeout: 300_000 })
+      await assertNothingClipped(page, "Durable Runs")
       await waiting.locator(".label-name").hover()
       await page.locator(".monaco-hover", { hasText: "Durable runs" }).first().waitFor({ timeout: 30_000 })
       await shot("durable-suspended.png")
@@ -421,6 +436,11 @@ const main = async (): Promise<void> => {
 
   say("building and packaging the extension")
   for (const [script, ...args] of [["build.mjs", "--production"], ["package.mjs"]]) await run(process.execPath, [join(extensionDir, "scripts", script!), ...args], { cwd: extensionDir, timeoutMs: 180_000, logFile })
+  await check("the .vsix holds the minified bundle, media, manifest, README and LICENSE only: no sources, no source maps", async () => {
+    const entries = zipEntries(vsix).filter((name) => name.startsWith("extension/"))
+    const expected = ["LICENSE.txt", "dist/extension.cjs", "dist/timeline.js", "media/aixfx.svg", "media/icon.png", "media/timeline.css", "package.json", "readme.md"].map((name) => `extension/${name}`)
+    if (JSON.stringify([...entries].sort()) !== JSON.stringify(expected)) throw new Error(`packaged: ${entries.join(", ")}`)
+  })
   await build({
     entryPoints: [join(extensionDir, "test", "e2e", "host", "suite.ts")],
     outfile: hostBundle,
