@@ -19,5 +19,5 @@ mkdirSync(stage, { recursive: true })
 for (const entry of ["dist", "media", "LICENSE", "README.md", ".vscodeignore"]) cpSync(join(root, entry), join(stage, entry), { recursive: true })
 // No "type": the bundle is CommonJS (.cjs) either way, and VS Code loads a plain main most simply.
 writeFileSync(join(stage, "package.json"), `${JSON.stringify({ ...manifest, name: "aixfx-vscode" }, null, 2)}\n`)
-execFileSync(join(root, "node_modules", ".bin", "vsce"), ["package", "--no-dependencies", "--allow-missing-repository", "--out", out], { cwd: stage, stdio: "inherit" })
+execFileSync(join(root, "node_modules", ".bin", "vsce"), ["package", "--no-dependencies", "--out", out], { cwd: stage, stdio: "inherit" })
 console.log(out)

@@ -5,6 +5,7 @@
  */
 import { parseChat } from "./Chat.js"
 import { formatCost, formatDuration, formatTokens } from "./Format.js"
+import type { DurableRun, DurableRunStatus } from "./DurableRuns.js"
 import type { Run, RunStatus } from "./RunStore.js"
 import { type AttributeValue, type SpanRecord, stringAttribute } from "./Span.js"
 import { type SourceLink, spanError, spanSourceLinks } from "./SourceLinks.js"
@@ -51,6 +52,36 @@ export const runView = (run: Run, usage: Usage, durationMs: number): ItemView =>
   if (run.workflowPath !== undefined) lines.push(run.workflowPath)
   if (run.droppedSpans > 0) lines.push(`${run.droppedSpans} spans dropped (per-run limit)`)
   return { label: run.label, description, tooltip: lines.join("\n\n"), ...STATUS_ICONS[run.status] }
+}
+
+const DURABLE_ICONS: Record<DurableRunStatus, { readonly icon: string; readonly color?: string }> = {
+  running: { icon: "sync~spin" },
+  suspended: { icon: "debug-pause", color: "list.warningForeground" },
+  done: { icon: "pass", color: "testing.iconPassed" },
+  failed: { icon: "error", color: "testing.iconFailed" },
+  cancelled: { icon: "circle-slash" }
+}
+
+/** Hovers show a payload up to this many characters. */
+const MAX_PAYLOAD_CHARS = 4_000
+
+const jsonBlock = (value: unknown): string => {
+  const text = JSON.stringify(value, null, 2) ?? "null"
+  const shown = text.length > MAX_PAYLOAD_CHARS ? `${text.slice(0, MAX_PAYLOAD_CHARS)}\n…` : text
+  // A fence longer than any backtick run inside, so a payload cannot end the block.
+  const fence = "`".repeat(Math.max(3, ...[...shown.matchAll(/`+/g)].map((run) => run[0].length + 1)))
+  return `${fence}json\n${shown}\n${fence}`
+}
+
+/** A durable run: its id, then its state (what a suspended run waits for); payloads and error in the hover. */
+export const durableRunView = (run: DurableRun): ItemView => {
+  const waits = run.awaiting.map((approval) => approval.name).join(", ")
+  const description = run.status === "suspended" && waits !== "" ? `awaiting ${waits}` : run.status
+  const lines = [`**${run.runId}** — workflow ${run.workflow}`, run.status === "suspended" && waits !== "" ? `suspended, awaiting ${waits}` : run.status]
+  for (const approval of run.awaiting) lines.push(`**${approval.name}** asks to approve (${new Date(approval.requestedAt).toLocaleString()}):`, jsonBlock(approval.payload))
+  if (run.error !== null) lines.push(`**Error:** ${run.error}`)
+  lines.push(`started ${new Date(run.createdAt).toLocaleString()} · last change ${new Date(run.updatedAt).toLocaleString()}`)
+  return { label: run.runId, description, tooltip: lines.join("\n\n"), ...DURABLE_ICONS[run.status] }
 }
 
 const KIND_ICONS: Record<NodeKind, string> = {

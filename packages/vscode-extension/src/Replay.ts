@@ -5,7 +5,7 @@
  * itself: it writes a small runner script next to the workspace's own aixfx install
  * (`node_modules/.cache/aixfx/`) and runs it with the workspace's tsx, over the process boundary.
  */
-import { dirname, join } from "node:path"
+import { findInstall } from "./Install.js"
 import { type ChatMessage, parseChat } from "./Chat.js"
 import { type SpanRecord, stringAttribute } from "./Span.js"
 
@@ -39,21 +39,10 @@ export const replayRequest = (span: SpanRecord): ReplayRequest | undefined => {
   return { model: provider === undefined ? model : `${provider}:${model}`, messages }
 }
 
-/**
- * The folder whose node_modules holds `@aixfx/providers`, searched from `start` up to `root`
- * (inclusive), and the tsx to run with (the nearest `node_modules/.bin/tsx` from there up).
- */
+/** The folder whose node_modules holds `@aixfx/providers` (from `start` up to `root`), and the tsx to run with. */
 export const findAixfxInstall = (start: string, root: string, exists: (path: string) => boolean): { readonly dir: string; readonly tsx: string } | undefined => {
-  const upwards = (from: string, found: (dir: string) => boolean): string | undefined => {
-    for (let dir = from; ; dir = dirname(dir)) {
-      if (found(dir)) return dir
-      if (dir === root || dirname(dir) === dir || !dir.startsWith(root)) return undefined
-    }
-  }
-  const dir = upwards(start, (candidate) => exists(join(candidate, "node_modules", "@aixfx", "providers", "package.json")))
-  if (dir === undefined) return undefined
-  const tsxDir = upwards(dir, (candidate) => exists(join(candidate, "node_modules", ".bin", "tsx")))
-  return tsxDir === undefined ? undefined : { dir, tsx: join(tsxDir, "node_modules", ".bin", "tsx") }
+  const found = findInstall("@aixfx/providers", start, root, exists)
+  return found?.tsx === undefined ? undefined : { dir: found.dir, tsx: found.tsx }
 }
 
 /** The runner: reads the request from AIXFX_REPLAY_REQUEST, prints one JSON line with the result (or the error). */

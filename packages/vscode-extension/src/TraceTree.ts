@@ -147,13 +147,18 @@ export const firstFailure = (tree: TraceTree): TraceNode | undefined =>
     .sort((a, b) => a.endMs - b.endMs || a.startMs - b.startMs)[0]
 
 /**
- * The run's one duration, used by every view: while it runs, the time since its first span
- * started (or since the process started, before any span came); once it ends, its trace's extent
- * (first span start to last span end), or the process's time when it sent no span.
+ * The run's one duration, used by every view (Runs row, Trace root, timeline): its root span's —
+ * the workflow span, or the trace's only top span — ticking while that span is open, so it is what
+ * the trace shows whatever else the process did before or after. Before the root arrives: the time
+ * since the first span (or the process) started; a trace whose top spans are several and none a
+ * workflow: their extent.
  */
 export const runDurationMs = (run: { readonly status: string; readonly startedMs: number; readonly endedMs?: number }, tree: TraceTree, now: number): number => {
   const nodes = tree.roots
   if (nodes.length === 0) return Math.max(0, (run.endedMs ?? now) - run.startedMs)
+  const root = nodes.find((node) => node.kind === "workflow" && !node.orphan) ?? (nodes.length === 1 && !nodes[0]!.orphan ? nodes[0] : undefined)
+  // A root left open by a process that ended (killed, interrupted) stops at the process's end.
+  if (root !== undefined) return root.open && run.endedMs !== undefined ? Math.max(0, run.endedMs - root.startMs) : nodeDurationMs(root, now)
   const start = Math.min(...nodes.map((node) => node.startMs))
   const live = run.status === "running" || nodes.some((node) => node.open)
   if (live && run.endedMs === undefined) return Math.max(0, now - start)

@@ -57,6 +57,8 @@ export interface RunEnvOptions {
   /** The receiver address for this run (exporters append `/v1/traces`). */
   readonly endpoint: string
   readonly captureContent: boolean
+  /** The durable run store the Durable Runs view shows: runs started here keep their durable state there. */
+  readonly durableStore?: string
 }
 
 /** The child's environment: its spans go to the extension's receiver, promptly. */
@@ -75,6 +77,7 @@ export const runEnvironment = (base: NodeJS.ProcessEnv, options: RunEnvOptions):
   env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
   env["AIXFX_CAPTURE_CONTENT"] = options.captureContent ? "1" : "0"
   env["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = options.captureContent ? "true" : "false"
+  if (options.durableStore !== undefined) env["AIXFX_DB"] = options.durableStore
   env["FORCE_COLOR"] = env["FORCE_COLOR"] ?? "1"
   return env
 }

@@ -6,11 +6,12 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { chatMarkdown, parseChat, parseChatMarkdown } from "../src/Chat.js"
 import { compareRuns } from "../src/Compare.js"
-import { detailRows, nodeLabel, traceNodeView } from "../src/Presentation.js"
+import { detailRows, nodeLabel, runView, traceNodeView } from "../src/Presentation.js"
 import type { SpanRecord } from "../src/Span.js"
 import { spanError, spanSourceLinks } from "../src/SourceLinks.js"
 import { timelineData } from "../src/Timeline.js"
-import { allNodes, buildTree, firstFailure, runDurationMs } from "../src/TraceTree.js"
+import { formatDuration } from "../src/Format.js"
+import { allNodes, buildTree, firstFailure, runDurationMs, treeUsage } from "../src/TraceTree.js"
 
 const load = (name: string): ReadonlyArray<SpanRecord> => JSON.parse(readFileSync(new URL(`./traces/${name}.spans.json`, import.meta.url), "utf8"))
 const nested = load("nested-patterns")
@@ -92,6 +93,34 @@ describe("live runs", () => {
     // Finished: the trace's extent, whatever the process took.
     const done = buildTree(nested)
     expect(runDurationMs({ status: "succeeded", startedMs: workflow.startMs - 2_000, endedMs: workflow.endMs + 3_000 }, done, 0)).toBeCloseTo(workflow.endMs - workflow.startMs, 3)
+  })
+})
+
+describe("one duration per run", () => {
+  it("is the root span's, in the Runs row, the Trace root and the timeline, whatever else the process sent or took", () => {
+    const workflow = nested.find((span) => span.parentSpanId === undefined)!
+    const rootMs = workflow.endMs - workflow.startMs
+    // A top-level span of the same process outside the workflow (a start-up or a flush), which
+    // stretches the trace's extent, and a process that lived seconds longer than its workflow.
+    const outside: SpanRecord = { ...workflow, spanId: "00000000000000aa", name: "exporter flush", startMs: workflow.endMs + 200, endMs: workflow.endMs + 900, attributes: {} }
+    const tree = buildTree([...nested, outside])
+    expect(tree.roots).toHaveLength(2)
+    const run = { id: "r", label: "nested-patterns", source: "process" as const, status: "succeeded" as const, startedMs: workflow.startMs - 2_000, endedMs: workflow.endMs + 3_000, droppedSpans: 0 }
+    const duration = runDurationMs(run, tree, workflow.endMs + 10_000)
+    expect(duration).toBeCloseTo(rootMs, 6)
+    const shown = formatDuration(rootMs)
+    // The local model costs $0, so each row's one figure is the duration.
+    const root = tree.roots.find((node) => node.kind === "workflow")!
+    expect(traceNodeView(root, 0).description).toBe(shown)
+    expect(runView(run, treeUsage(tree), duration).description).toBe(shown)
+    expect(timelineData(run, tree, workflow.endMs + 10_000).totals.split(" · ")[0]).toBe(shown)
+  })
+
+  it("ticks with the open root span, and stops where the process ended when the root never closed", () => {
+    const workflow = nested.find((span) => span.parentSpanId === undefined)!
+    const open = buildTree([{ ...workflow, endMs: workflow.startMs, open: true }])
+    expect(runDurationMs({ status: "running", startedMs: workflow.startMs - 500 }, open, workflow.startMs + 700)).toBe(700)
+    expect(runDurationMs({ status: "interrupted", startedMs: workflow.startMs - 500, endedMs: workflow.startMs + 900 }, open, workflow.startMs + 60_000)).toBe(900)
   })
 })
 

@@ -31,4 +31,9 @@ describe("Workflows", () => {
     })
     expect(runEnvironment({}, { endpoint: "http://x", captureContent: false })["AIXFX_CAPTURE_CONTENT"]).toBe("0")
   })
+
+  it("gives the child the durable run store the Durable Runs view shows", () => {
+    expect(runEnvironment({ AIXFX_DB: "other.db" }, { endpoint: "http://x", captureContent: false, durableStore: "/ws/aixfx.db" })["AIXFX_DB"]).toBe("/ws/aixfx.db")
+    expect(runEnvironment({ AIXFX_DB: "other.db" }, { endpoint: "http://x", captureContent: false })["AIXFX_DB"]).toBe("other.db")
+  })
 })

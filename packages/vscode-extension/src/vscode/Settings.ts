@@ -7,6 +7,8 @@ export interface Settings {
   readonly workflowGlobs: ReadonlyArray<string>
   readonly captureContent: boolean
   readonly maxRuns: number
+  /** The durable run store setting as written (empty: $AIXFX_DB, else aixfx.db). */
+  readonly durableStore: string
 }
 
 export const SECTION = "aixfx"
@@ -18,7 +20,8 @@ export const readSettings = (): Settings => {
     receiverPort: clamp(config.get<number>("receiver.port") ?? 0, 0, 65_535),
     workflowGlobs: globs !== undefined && globs.length > 0 ? globs : DEFAULT_GLOBS,
     captureContent: config.get<boolean>("captureContent") ?? false,
-    maxRuns: clamp(config.get<number>("runs.maxKept") ?? 20, 1, 1_000)
+    maxRuns: clamp(config.get<number>("runs.maxKept") ?? 20, 1, 1_000),
+    durableStore: config.get<string>("durable.store") ?? ""
   }
 }
 

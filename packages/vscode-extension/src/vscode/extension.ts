@@ -18,12 +18,14 @@ import type { SourceLink } from "../SourceLinks.js"
 import type { SpanRecord } from "../Span.js"
 import { type Receiver, startReceiver } from "../Receiver.js"
 import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
+import { type DurableRun, storePath } from "../DurableRuns.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
 import { TraceTrees } from "../TraceTrees.js"
 import { type TraceNode, type TraceTree, firstFailure, runningNodes } from "../TraceTree.js"
 import { type Launched } from "../Launcher.js"
 import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
 import { DetailsView } from "./DetailsView.js"
+import { DurableRunsView } from "./DurableRunsView.js"
 import { startRunTerminal } from "./RunTerminal.js"
 import { RunsView } from "./RunsView.js"
 import { SECTION, readSettings } from "./Settings.js"
@@ -44,6 +46,9 @@ export interface AixfxApi {
   readonly selectedRunId: () => string | undefined
   readonly workflows: () => ReadonlyArray<Workflow>
   readonly foldingWrappers: () => boolean
+  readonly durableStore: () => string
+  readonly durableRuns: () => ReadonlyArray<DurableRun>
+  readonly refreshDurableRuns: () => Promise<void>
 }
 
 /** A prompt opened for replay: its document and the model call it came from. */
@@ -65,6 +70,13 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   const runsView = new RunsView(store, trees)
   const traceView = new TraceView()
   const detailsView = new DetailsView()
+  const workspaceRoot = (): string | undefined => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath
+  const durableStore = (): string => storePath(settings.durableStore, process.env, workspaceRoot() ?? process.cwd())
+  const durableView = new DurableRunsView({
+    root: workspaceRoot,
+    store: durableStore,
+    searchFrom: () => [...new Set(workflowsView.list().map((workflow) => dirname(workflow.path)))]
+  })
   const codeLens = new WorkflowCodeLens(
     (path) => workflowsView.find(path),
     (uri) => drafts.get(uri)?.request.model
@@ -85,6 +97,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     runsView,
     traceView,
     detailsView,
+    durableView,
     codeLens,
     timeline
   )
@@ -171,7 +184,7 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     }
     if (receiver === undefined) void vscode.window.showWarningMessage("aixfx: running without a trace receiver; no spans will show.")
     const run = store.startProcessRun(workflow.name, workflow.path)
-    const env = runEnvironment(process.env, { endpoint: receiver?.endpoint(run.id) ?? "http://127.0.0.1:9", captureContent: settings.captureContent })
+    const env = runEnvironment(process.env, { endpoint: receiver?.endpoint(run.id) ?? "http://127.0.0.1:9", captureContent: settings.captureContent, durableStore: durableStore() })
     const { launched, terminal } = startRunTerminal(`aixfx: ${workflow.name}`, command, workflow.workspaceRoot, env)
     terminal.show(true)
     launches.set(run.id, launched)
@@ -392,6 +405,14 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     vscode.commands.registerCommand("aixfx.compareRuns", compare),
     vscode.commands.registerCommand("aixfx.replayModelCall", replayModelCall),
     vscode.commands.registerCommand("aixfx.runReplay", runReplay),
+    vscode.commands.registerCommand("aixfx.refreshDurableRuns", () => durableView.refresh()),
+    vscode.commands.registerCommand("aixfx.approveRun", (run?: DurableRun | string, approval?: string, payload?: unknown) =>
+      durableView.approve(run, { ...(approval === undefined ? {} : { approval }), ...(payload === undefined ? {} : { payload }) })
+    ),
+    vscode.commands.registerCommand("aixfx.approveRunEdited", (run?: DurableRun | string, approval?: string) => durableView.approve(run, { edit: true, ...(approval === undefined ? {} : { approval }) })),
+    vscode.commands.registerCommand("aixfx.rejectRun", (run?: DurableRun | string, approval?: string, reason?: string) =>
+      durableView.reject(run, { ...(approval === undefined ? {} : { approval }), ...(reason === undefined ? {} : { reason }) })
+    ),
     vscode.workspace.onDidCloseTextDocument((document) => drafts.delete(document.uri.toString())),
     traceTree.onDidChangeSelection((event) => {
       const node: TraceNode | undefined = event.selection[0]
@@ -410,11 +431,9 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
       if (previous.receiverPort !== settings.receiverPort) {
         await receiver?.close()
         await startReceiverOrWarn()
-  const showReceiver = (): void => {
-    runsTree.description = receiver === undefined ? "receiver off" : `receiver 127.0.0.1:${receiver.port}`
-  }
-  showReceiver()
+        showReceiver()
       }
+      if (event.affectsConfiguration(`${SECTION}.durable.store`)) void durableView.refresh()
     }),
     workflowsView.onDidChangeTreeData(() => codeLens.refresh()),
     {
@@ -440,7 +459,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     tree: (runId) => trees.get(runId),
     selectedRunId: () => selectedRunId,
     workflows: () => workflowsView.list(),
-    foldingWrappers: () => trees.folding
+    foldingWrappers: () => trees.folding,
+    durableStore,
+    durableRuns: () => durableView.list(),
+    refreshDurableRuns: () => durableView.refresh()
   }
 
   function workflowFromUri(uri: vscode.Uri): Workflow | undefined {

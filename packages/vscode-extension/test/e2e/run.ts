@@ -11,7 +11,7 @@
  * line reads "N passed, N failed".
  */
 import { build } from "esbuild"
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -28,7 +28,7 @@ const hostBundle = join(extensionDir, "build", "e2e-host", "index.cjs")
 const stagedExtension = join(extensionDir, "build", "vsix-stage")
 const vsix = join(extensionDir, "build", "aixfx-vscode.vsix")
 /** Everything after the install must finish within this, or the suite fails. */
-const SUITE_TIMEOUT_MS = 15 * 60_000
+const SUITE_TIMEOUT_MS = 25 * 60_000
 
 const results: Array<{ readonly name: string; readonly ok: boolean }> = []
 const t0 = Date.now()
@@ -45,6 +45,20 @@ const check = async (name: string, body: () => Promise<void>): Promise<boolean> 
     say(`FAIL ${name}: ${error instanceof Error ? error.message : String(error)}`)
     return false
   }
+}
+
+/** The file names in a zip (the .vsix), from its central directory. */
+const zipEntries = (file: string): ReadonlyArray<string> => {
+  const zip = readFileSync(file)
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  if (end < 0) throw new Error(`${file} is not a zip`)
+  const names: Array<string> = []
+  for (let at = zip.readUInt32LE(end + 16), left = zip.readUInt16LE(end + 10); left > 0; left--) {
+    const nameLength = zip.readUInt16LE(at + 28)
+    names.push(zip.toString("utf8", at + 46, at + 46 + nameLength))
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32)
+  }
+  return names
 }
 
 const freePort = (): Promise<number> =>
@@ -197,6 +211,7 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     })
     await shot("views.png")
 
+    let timeline: Frame | undefined
     await check("the timeline: time axis, legend, one bar per folded node, filters", async () => {
       await commandPalette(page, "aixfx: Open Trace Timeline")
       const frame = await webviewFrame(page, "#chart .bar", 30_000)
@@ -209,8 +224,54 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       const shown = await frame.locator("#chart .row:not(.hidden)").count()
       if (shown === 0 || shown >= bars) throw new Error(`search "critic" shows ${shown} of ${bars} rows`)
       await frame.locator("#search").fill("")
+      timeline = frame
     })
     await shot("timeline.png")
+
+    await check("the timeline zooms (the axis gets finer), pans (the axis moves) and collapses a subtree (its bars hide)", async () => {
+      if (timeline === undefined) throw new Error("needs the timeline")
+      const frame = timeline
+      const axis = () =>
+        frame.evaluate(() => {
+          const viewport = document.getElementById("axis-viewport")!
+          const ticks = [...document.querySelectorAll<HTMLElement>("#axis .tick")]
+          return { width: document.getElementById("axis")!.getBoundingClientRect().width, viewport: viewport.clientWidth, scrollLeft: viewport.scrollLeft, second: ticks[1]?.textContent ?? "", ticks: ticks.length }
+        })
+      const fit = await axis()
+      await frame.locator("#zoom-in").click()
+      await frame.locator("#zoom-in").click()
+      if ((await frame.locator("#zoom-level").innerText()) !== "400%") throw new Error(`zoom level ${await frame.locator("#zoom-level").innerText()}`)
+      const zoomed = await axis()
+      if (Math.abs(zoomed.width / zoomed.viewport - 4) > 0.05) throw new Error(`zoomed axis is ${zoomed.width} px for a ${zoomed.viewport} px view`)
+      if (zoomed.second === fit.second || zoomed.ticks <= fit.ticks) throw new Error(`the axis did not get finer: ${JSON.stringify({ fit, zoomed })}`)
+      // Pan: Shift+wheel over the bars moves the axis and every track together.
+      await frame.locator("#chart .viewport").first().hover()
+      await page.keyboard.down("Shift")
+      await page.mouse.wheel(0, 400)
+      await page.keyboard.up("Shift")
+      await page.waitForTimeout(300)
+      const panned = await axis()
+      if (panned.scrollLeft <= 0) throw new Error(`pan did not move the axis: ${JSON.stringify(panned)}`)
+      const tracks = await frame.evaluate(() => [...new Set([...document.querySelectorAll<HTMLElement>("#chart .row:not(.hidden) .viewport")].map((viewport) => viewport.scrollLeft))])
+      if (tracks.length !== 1 || Math.abs(tracks[0]! - panned.scrollLeft) > 1) throw new Error(`the tracks did not pan with the axis: ${JSON.stringify(tracks)} vs ${panned.scrollLeft}`)
+      await frame.locator("#zoom-reset").click()
+      if ((await axis()).scrollLeft !== 0) throw new Error("fit did not reset the pan")
+      // Collapse: the rows under the second node with children (deeper indentation, up to the next row as shallow) hide; the node stays.
+      const rows = () => frame.evaluate(() => [...document.querySelectorAll<HTMLElement>("#chart .row")].map((row) => ({ depth: parseFloat(row.querySelector<HTMLElement>(".label")!.style.paddingLeft), hidden: row.classList.contains("hidden"), toggle: row.querySelector(".toggle")?.textContent ?? "" })))
+      const before = await rows()
+      const target = before.map((row, index) => ({ ...row, index })).filter((row) => row.toggle === "▾")[1]
+      if (target === undefined) throw new Error("no nested node to collapse")
+      let end = target.index + 1
+      while (end < before.length && before[end]!.depth > target.depth) end++
+      await frame.locator("#chart .row").nth(target.index).locator(".toggle").click()
+      const after = await rows()
+      const wrong = after.flatMap((row, index) => (row.hidden !== (before[index]!.hidden || (index > target.index && index < end)) ? [index] : []))
+      if (end - target.index - 1 === 0 || wrong.length > 0) throw new Error(`collapsing row ${target.index} (subtree ${target.index + 1}..${end - 1}) hid the wrong rows: ${JSON.stringify(wrong)}`)
+      if (after[target.index]!.toggle !== "▸") throw new Error("the collapsed node does not show ▸")
+      await shot("timeline-collapsed.png")
+      await frame.locator("#chart .row").nth(target.index).locator(".toggle").click()
+      if (JSON.stringify((await rows()).map((row) => row.hidden)) !== JSON.stringify(before.map((row) => row.hidden))) throw new Error("expanding did not show the subtree again")
+    })
 
     await check("Replay Model Call: the lead's chat prompt opens as a chat and runs again on the same model", async () => {
       await labelRow(page, "local-heuristic-1").first().click()
@@ -289,6 +350,24 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       if (!changed.includes("output")) throw new Error(`the reviewer's chat step is not flagged as changed: ${changed}`)
     })
     await shot("compare.png")
+
+    await check("Durable Runs: a suspended run shows what it waits for (payload in the hover); Approve makes it done", async () => {
+      await commandPalette(page, "aixfx: Focus on Durable Runs View")
+      await runFromPalette(page, "approval-wait")
+      // The CLI takes seconds per call on a loaded machine; the view lists the run once the runner has written it.
+      const waiting = row(page, "e2e-", "awaiting publish")
+      await waiting.waitFor({ timeout: 300_000 })
+      await assertNothingClipped(page, "Durable Runs")
+      await waiting.locator(".label-name").hover()
+      await page.locator(".monaco-hover", { hasText: "Durable runs" }).first().waitFor({ timeout: 30_000 })
+      await shot("durable-suspended.png")
+      await page.mouse.move(0, 0)
+      await waiting.hover()
+      await waiting.locator(".action-label[aria-label='Approve']").click()
+      await row(page, "e2e-", "done").filter({ has: page.locator(".codicon-pass") }).waitFor({ timeout: 300_000 })
+      await runRow(page, "approval-wait", "pass").waitFor({ timeout: 120_000 })
+    })
+    await shot("durable-approved.png")
   } finally {
     await page.screenshot({ path: join(artifacts, "ui-last.png"), timeout: 120_000 }).catch(() => undefined)
     await page.close()
@@ -357,6 +436,11 @@ const main = async (): Promise<void> => {
 
   say("building and packaging the extension")
   for (const [script, ...args] of [["build.mjs", "--production"], ["package.mjs"]]) await run(process.execPath, [join(extensionDir, "scripts", script!), ...args], { cwd: extensionDir, timeoutMs: 180_000, logFile })
+  await check("the .vsix holds the minified bundle, media, manifest, README and LICENSE only: no sources, no source maps", async () => {
+    const entries = zipEntries(vsix).filter((name) => name.startsWith("extension/"))
+    const expected = ["LICENSE.txt", "dist/extension.cjs", "dist/timeline.js", "media/aixfx.svg", "media/icon.png", "media/timeline.css", "package.json", "readme.md"].map((name) => `extension/${name}`)
+    if (JSON.stringify([...entries].sort()) !== JSON.stringify(expected)) throw new Error(`packaged: ${entries.join(", ")}`)
+  })
   await build({
     entryPoints: [join(extensionDir, "test", "e2e", "host", "suite.ts")],
     outfile: hostBundle,
@@ -370,7 +454,7 @@ const main = async (): Promise<void> => {
 
   const tmp = mkdtempSync(join(tmpdir(), "aixfx-e2e-"))
   const dirs = { home: join(tmp, "home"), userData: join(tmp, "user-data"), extensions: join(tmp, "extensions") }
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true })
+  for (const dir of [...Object.values(dirs), join(tmp, "durable")]) mkdirSync(dir, { recursive: true })
   const fixture = join(extensionDir, "test", "e2e", "fixture-workspace")
   // The UI phase opens this repository itself and runs its real example workflows; the
   // extension-host tests run in a copy of the small fixture workspace.
@@ -387,7 +471,9 @@ const main = async (): Promise<void> => {
       "extensions.autoUpdate": false,
       "update.mode": "none",
       "workbench.tips.enabled": false,
-      "aixfx.captureContent": true
+      "aixfx.captureContent": true,
+      // Outside the repository the UI phase opens: the approval run's store.
+      "aixfx.durable.store": join(tmp, "durable", "runs.db")
     })
   )
   const env: NodeJS.ProcessEnv = {
