@@ -34,6 +34,7 @@ import type { ConfigError } from "effect/ConfigError"
 import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import type { Either } from "effect"
 import * as CallClaims from "./internal/callClaims.js"
+import { toCoreError } from "./internal/wireError.js"
 import { oneAtATime } from "./internal/migrations.js"
 import { AgentEntity, callEntityId, fromWire, mailboxEntityId, registryEntityId, toWire } from "./internal/agentEntity.js"
 
@@ -153,7 +154,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
           Effect.succeed(
             AgentEntity.of({
               call: ({ payload }) => {
-                const run = CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message))
+                const run = Effect.mapError(CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message)), toCoreError)
                 return claims === undefined ? run : claims.once(payload.callId, payload.agent, run)
               },
               send: ({ payload }) => hosting.send(payload.agent, payload.message),

@@ -10,7 +10,7 @@
  * A claim whose runner died mid-call stays without an outcome: a later delivery fails typed after
  * `wait` (the call may have half-run; it is not run again).
  */
-import { AgentError, Message, TransportError } from "@aixfx/core"
+import { AgentError, type CoreAgentError, Message, TransportError } from "@aixfx/core"
 import type { SqlClient } from "@effect/sql"
 import { Cause, Duration, Effect, Exit, Schedule, Schema } from "effect"
 import { migrate } from "./migrations.js"
@@ -36,7 +36,7 @@ const retried = <A, E>(effect: Effect.Effect<A, E>) =>
   effect.pipe(Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.upTo("2 minutes"))), Effect.orDie)
 
 export interface Claims {
-  readonly once: (callId: string, agent: string, run: Effect.Effect<Message.Message, AgentError>) => Effect.Effect<Message.Message, AgentError>
+  readonly once: (callId: string, agent: string, run: Effect.Effect<Message.Message, CoreAgentError>) => Effect.Effect<Message.Message, CoreAgentError>
 }
 
 export const make = (sql: SqlClient.SqlClient, runner: string, wait: Duration.Duration) =>
@@ -52,7 +52,7 @@ export const make = (sql: SqlClient.SqlClient, runner: string, wait: Duration.Du
       retried(sql`INSERT INTO aixfx_cluster_calls (call_id, agent, runner) VALUES (${callId}, ${agent}, ${runner})
         ON CONFLICT (call_id) DO NOTHING RETURNING call_id`).pipe(Effect.map((rows) => rows.length === 1))
 
-    const settle = (callId: string, exit: Exit.Exit<Message.Message, AgentError>) =>
+    const settle = (callId: string, exit: Exit.Exit<Message.Message, CoreAgentError>) =>
       Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
         ? retried(sql`DELETE FROM aixfx_cluster_calls WHERE call_id = ${callId} AND outcome IS NULL`)
         : encodeOutcome(exit).pipe(
@@ -62,11 +62,11 @@ export const make = (sql: SqlClient.SqlClient, runner: string, wait: Duration.Du
           Effect.flatMap((outcome) => retried(sql`UPDATE aixfx_cluster_calls SET outcome = ${outcome} WHERE call_id = ${callId}`))
         )
 
-    const run = (callId: string, live: Effect.Effect<Message.Message, AgentError>) =>
+    const run = (callId: string, live: Effect.Effect<Message.Message, CoreAgentError>) =>
       Effect.uninterruptibleMask((restore) => Effect.flatMap(Effect.exit(restore(live)), (exit) => Effect.zipRight(settle(callId, exit), exit)))
 
     /** The outcome of a call another delivery claimed: polled until stored, the claim freed, or `wait` passed. */
-    const awaitOutcome = (callId: string, agent: string): Effect.Effect<"free" | Exit.Exit<Message.Message, AgentError>> =>
+    const awaitOutcome = (callId: string, agent: string): Effect.Effect<"free" | Exit.Exit<Message.Message, CoreAgentError>> =>
       Effect.gen(function* () {
         const deadline = Date.now() + Duration.toMillis(wait)
         while (Date.now() < deadline) {
