@@ -4,13 +4,13 @@
  * `UnregisteredAgentError` with its tag, message and fields, nothing lost.
  */
 import { type AgentError, CoreAgentError, UnregisteredAgentError } from "@aixfx/core/AgentError"
+import { type JsonObject, toJson } from "@aixfx/core/Json"
 import { Schema } from "effect"
 
 const isCore = Schema.is(CoreAgentError)
 
 export const toCoreError = (error: AgentError): CoreAgentError => {
   if (isCore(error)) return error
-  const { _tag, ...rest } = error as unknown as { readonly _tag: string; readonly [field: string]: unknown }
-  const fields = JSON.parse(JSON.stringify(rest)) as typeof UnregisteredAgentError.Type["fields"]
-  return new UnregisteredAgentError({ tag: _tag, fields, message: error.message })
+  const { _tag, ...fields } = error
+  return new UnregisteredAgentError({ tag: _tag, fields: toJson(fields) as JsonObject, message: error.message })
 }
