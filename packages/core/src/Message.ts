@@ -4,6 +4,7 @@
 import { Context, Effect, Fiber, Option, ParseResult, Schema } from "effect"
 import { PayloadDecodeError } from "./AgentError.js"
 import { contextOf, instanceWithoutValidation } from "./internal/effectInternals.js"
+import { randomId } from "./internal/randomId.js"
 import { firstNonJsonPath, JsonObject, toJson } from "./Json.js"
 
 export class Message extends Schema.Class<Message>("@aixfx/core/Message")({
@@ -76,7 +77,7 @@ const fieldsOf = (o: MakeOptions, metadata: JsonObject): Message.Fields => {
     return { id: o.id ?? next.id, type: o.type ?? "text", payload: o.payload, metadata, timestamp: o.timestamp ?? next.timestamp }
   }
   return {
-    id: o.id ?? crypto.randomUUID(),
+    id: o.id ?? randomId(),
     type: o.type ?? "text",
     payload: o.payload,
     metadata,

@@ -76,7 +76,9 @@ export const mergeContexts = <I, S>(
   tag: Context.Tag<I, S>,
   service: S
 ): Context.Context<never> => {
-  const services = new Map(base.unsafeMap)
+  // Copied by forEach: `new Map(map)` goes through the iterator, an entry array per service.
+  const services = new Map<string, unknown>()
+  base.unsafeMap.forEach((value, key) => services.set(key, value))
   over.unsafeMap.forEach((value, key) => {
     if (!baseWins.has(key) || !services.has(key)) services.set(key, value)
   })
