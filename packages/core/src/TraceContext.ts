@@ -18,7 +18,7 @@ import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 import * as CallContext from "./CallContext.js"
 import { contextOf } from "./internal/effectInternals.js"
 import { provideCurrentOtelSpan } from "./internal/otelSpan.js"
-import { sessionOf, withSession } from "./internal/session.js"
+import { type Session, sessionOf, withSession } from "./internal/session.js"
 
 // Array-valued attributes (finish reasons) go on the OpenTelemetry span; see internal/otelSpan.
 provideCurrentOtelSpan(OtelTracer.currentOtelSpan)
@@ -37,14 +37,31 @@ export type Carrier = Readonly<Record<string, unknown>>
 
 const propagator = new W3CTraceContextPropagator()
 
-/** Case-insensitive lookup of a string header; a list yields its first string. */
-const header = (carrier: Carrier, name: string): string | undefined => {
-  const key = Object.keys(carrier).find((k) => k.toLowerCase() === name)
-  const value = key === undefined ? undefined : carrier[key]
+/** A header's value as a string: a list yields its first string; anything else is absent. */
+const stringOf = (value: unknown): string | undefined => {
   if (typeof value === "string") return value
   if (Array.isArray(value)) return value.find((v): v is string => typeof v === "string")
   return undefined
 }
+
+/**
+ * The carrier with lowercase names, for direct lookups: the carrier itself when its names are
+ * lowercase already (gRPC metadata's always are), else a lowercased copy (the first of names
+ * differing only in case wins, as a case-insensitive search would find it).
+ */
+const lowercased = (carrier: Carrier): Carrier => {
+  const keys = Object.keys(carrier)
+  if (keys.every((key) => key === key.toLowerCase())) return carrier
+  const copy: Record<string, unknown> = {}
+  for (const key of keys) {
+    const lower = key.toLowerCase()
+    if (!(lower in copy)) copy[lower] = carrier[key]
+  }
+  return copy
+}
+
+/** A header of a lowercased carrier; `name` is lowercase. */
+const header = (headers: Carrier, name: string): string | undefined => stringOf(headers[name])
 
 const getter: TextMapGetter<Carrier> = {
   keys: (carrier) => Object.keys(carrier),
@@ -81,7 +98,9 @@ const decoded = (value: string): string => {
   }
 }
 
-export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => {
+export const callContextFromHeaders = (carrier: Carrier): CallContext.CallContext => callContextOf(lowercased(carrier))
+
+const callContextOf = (carrier: Carrier): CallContext.CallContext => {
   const path = header(carrier, PATTERN_PATH)
   const workflow = header(carrier, WORKFLOW)
   return {
@@ -110,8 +129,11 @@ export const traceHeaders: Effect.Effect<Record<string, string>> = Effect.flatMa
 )
 
 /** The remote span `traceparent` (+ `tracestate`) names, if the header is present and valid. */
-export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
-  Option.map(Option.fromNullable(trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, getter))), (context) =>
+export const extract = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> => remoteSpanOf(lowercased(carrier))
+
+const remoteSpanOf = (carrier: Carrier): Option.Option<Tracer.ExternalSpan> =>
+  // No traceparent (a caller without tracing, the common case): nothing for the propagator to parse.
+  carrier[TRACEPARENT] === undefined ? Option.none() : Option.map(Option.fromNullable(trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, getter))), (context) =>
     OtelTracer.makeExternalSpan({
       traceId: context.traceId,
       spanId: context.spanId,
@@ -144,17 +166,33 @@ export const injectOn = <A, E, R>(
 }
 
 /**
+ * What a remote call's headers ask its handler to run inside: `services` holds the remote span as
+ * the parent span (when the trace headers are present and valid) and the caller's `CallContext`
+ * (when it sent one), for a server to merge into the context it starts the handler's fiber with;
+ * `session` is for `withSession`.
+ */
+export interface Remote {
+  readonly services: Context.Context<never>
+  readonly session: Session
+}
+
+export const remoteOf = (carrier: Carrier): Remote => {
+  const headers = lowercased(carrier)
+  const callContext = callContextOf(headers)
+  const parent = remoteSpanOf(headers)
+  let services = Context.empty()
+  // A caller outside any run, agent or pattern sent none: the empty call context is the default.
+  if (!isEmpty(callContext)) services = Context.add(services, CallContext.Current, callContext)
+  if (Option.isSome(parent)) services = Context.add(services, Tracer.ParentSpan, parent.value)
+  return { services, session: { sessionId: header(headers, SESSION_ID), userId: header(headers, USER_ID) } }
+}
+
+/**
  * Runs `effect` as the continuation of the remote call the headers describe: the remote span is the
  * parent of its spans, and the call context and session are the caller's. Missing or malformed
  * trace headers start a new trace instead (a caller without tracing is not an error).
  */
 export const withRemoteParent = (carrier: Carrier) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  const callContext = callContextFromHeaders(carrier)
-  const withSessionOf = withSession({ sessionId: header(carrier, SESSION_ID), userId: header(carrier, USER_ID) })
-  // A caller outside any run, agent or pattern sent none: the empty call context is already current.
-  const adopted = isEmpty(callContext) ? withSessionOf(effect) : CallContext.withContext(callContext)(withSessionOf(effect))
-  return Option.match(extract(carrier), {
-    onNone: () => adopted,
-    onSome: (parent) => Effect.withParentSpan(adopted, parent) as Effect.Effect<A, E, R>
-  })
+  const remote = remoteOf(carrier)
+  return withSession(remote.session)(Effect.provide(effect, remote.services))
 }

@@ -26,7 +26,8 @@ import {
   tooLarge
 } from "./codec.js"
 import { type CallEvent, currentEventSink } from "./events.js"
-import { withIncomingContext } from "./metadata.js"
+import * as TraceContext from "../../TraceContext.js"
+import { withSession } from "../session.js"
 
 export interface ServerOptions {
   readonly listen: string
@@ -166,7 +167,14 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         entries: Effect.sync(() => costs),
         clear: Effect.sync(() => void costs.splice(0))
       }
-      const fiber = runFork(withIncomingContext(call.metadata)(Effect.provideService(handle(request), CostLedger.CostLedger, ledger)))
+      // The handler's fiber starts with its whole context, made in one copy of the node's: the
+      // caller's span and call context, and the call's ledger (providing each around the handler
+      // copied the context once per service and kept a restore frame for each).
+      const remote = TraceContext.remoteOf(call.metadata.getMap())
+      const context = Context.merge(runtime.context, Context.add(remote.services, CostLedger.CostLedger, ledger))
+      const fiber = Runtime.runFork(Runtime.make({ context, fiberRefs: runtime.fiberRefs, runtimeFlags: runtime.runtimeFlags }))(
+        withSession(remote.session)(handle(request))
+      )
       calls.add(fiber)
       // A signal, not a fiber waiting for the interruption: nobody waits for it here.
       const interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
