@@ -347,11 +347,13 @@ export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers 
       outputTokens: e.usage.outputTokens,
       cachedInputTokens: e.usage.cachedInputTokens,
       cacheWriteTokens: e.usage.cacheWriteTokens,
+      cacheWrite_1hTokens: e.usage.cacheWrite1hTokens,
       reasoningTokens: e.usage.reasoningTokens,
       ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
       durationMs: e.durationMs,
       timestamp: e.timestamp,
-      error: e.error ?? ""
+      error: e.error ?? "",
+      pricesAsOf: e.pricesAsOf ?? ""
     }))
   })).finish()
   trailers.set(costsKey, Buffer.from(bytes))
@@ -369,11 +371,13 @@ interface WireCostEntry {
   outputTokens?: number
   cachedInputTokens?: number
   cacheWriteTokens?: number
+  cacheWrite_1hTokens?: number
   reasoningTokens?: number
   costUsd?: number
   durationMs?: number
   timestamp?: number
   error?: string
+  pricesAsOf?: string
 }
 
 /** The ledger entries a call's trailers carry (none from a node that sends none, or garbage). */
@@ -384,6 +388,7 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
     const { entries = [] } = CallCostsType.toObject(CallCostsType.decode(raw), { longs: Number }) as { entries?: Array<WireCostEntry> }
     return entries.map((e): CostLedger.Entry => {
       const error = orUndefined(e.error)
+      const pricesAsOf = orUndefined(e.pricesAsOf)
       return {
         runId: orUndefined(e.runId),
         workflow: orUndefined(e.workflow),
@@ -396,9 +401,11 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
           outputTokens: e.outputTokens ?? 0,
           cachedInputTokens: e.cachedInputTokens ?? 0,
           cacheWriteTokens: e.cacheWriteTokens ?? 0,
+          cacheWrite1hTokens: e.cacheWrite_1hTokens ?? 0,
           reasoningTokens: e.reasoningTokens ?? 0
         }),
         costUsd: e.costUsd ?? null,
+        ...(pricesAsOf === undefined ? {} : { pricesAsOf }),
         durationMs: e.durationMs ?? 0,
         timestamp: e.timestamp ?? 0,
         ...(error === undefined ? {} : { error })
