@@ -134,6 +134,18 @@ export const agentServiceAsBytes: grpc.ServiceDefinition = Object.fromEntries(
   ])
 )
 
+/** The Health service as the server registers it: requests as bytes, decoded by `decodeHealthRequest`. */
+export const healthServiceAsBytes: grpc.ServiceDefinition = Object.fromEntries(
+  Object.entries(healthService).map(([name, method]) => [name, { ...method, requestDeserialize: (bytes: Buffer) => bytes }])
+)
+
+/**
+ * Bytes as protobufjs's strict reader reads them: given a Node Buffer it picks a reader that cuts
+ * a truncated string or bytes field short without a word (a request cut off in its last field
+ * would be read as a shorter one); given a plain Uint8Array, it fails.
+ */
+const strictly = (bytes: Buffer): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
 export interface DecodedRequest {
   readonly agent: string
   readonly message: Message.Message | undefined
@@ -142,11 +154,20 @@ export interface DecodedRequest {
 /** A request's bytes decoded; truncated protobuf or metadata that is not JSON is a `MalformedRequest`. */
 export const decodeRequest = (method: Method, bytes: Buffer): Either.Either<DecodedRequest, MalformedRequest> => {
   try {
-    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null }
+    const request = agentService[method]!.requestDeserialize(strictly(bytes) as Buffer) as { agent?: string; message?: ProtoMessage | null }
     return Either.right({
       agent: request.agent ?? "",
       message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined
     })
+  } catch (error) {
+    return Either.left(MalformedRequest.of(method, (error as Error).message))
+  }
+}
+
+/** A health request's service name; a request that cannot be read is a `MalformedRequest`. */
+export const decodeHealthRequest = (method: "Check" | "Watch", bytes: Buffer): Either.Either<string, MalformedRequest> => {
+  try {
+    return Either.right((healthService[method]!.requestDeserialize(strictly(bytes) as Buffer) as { service?: string }).service ?? "")
   } catch (error) {
     return Either.left(MalformedRequest.of(method, (error as Error).message))
   }
