@@ -284,7 +284,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         const onShutdown = () => {
           stop()
           if (!call.cancelled) {
-            call.write({ status: "NOT_SERVING" })
+            // Only a change is sent: an agent that was not serving already is not told again.
+            if (last !== "NOT_SERVING") call.write({ status: "NOT_SERVING" })
             call.end()
           }
         }
