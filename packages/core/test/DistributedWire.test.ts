@@ -44,11 +44,17 @@ const bearer = () => {
   return metadata
 }
 
-/** Sends `bytes` as the request of `method` exactly as given, and returns the reply's bytes or the error. */
+/** Sends `bytes` as the request of `method` (`Service/Method`, AgentService's by default) exactly as given; the reply's bytes or the error. */
 const raw = (client: grpc.Client, method: string, bytes: Buffer, metadata = new grpc.Metadata()) =>
   new Promise<Buffer | grpc.ServiceError>((resolve) =>
-    client.makeUnaryRequest<Buffer, Buffer>(`/aixfx.agent.v1.AgentService/${method}`, (b) => b, (b) => b, bytes, metadata, (error, reply) =>
-      resolve(error ?? reply!)))
+    client.makeUnaryRequest<Buffer, Buffer>(
+      `/${method.includes("/") ? method : `aixfx.agent.v1.AgentService/${method}`}`,
+      (b) => b,
+      (b) => b,
+      bytes,
+      metadata,
+      (error, reply) => resolve(error ?? reply!)
+    ))
 
 const executeBytes = (agent: string, payload: string, metadata: Struct = {}) =>
   Buffer.from(ExecuteRequest.encode({ agent, message: { payload, metadata } }).finish())
@@ -120,6 +126,26 @@ describe("every failure typed, for a client built from the proto alone", () => {
       expect(detail.tag).toBe("MalformedRequest")
       expect(detail.message).toContain("metadata.score")
     }
+  }, 20_000)
+
+  it("a request cut off in its last field is not read as a shorter one: INVALID_ARGUMENT, not another agent's name", async () => {
+    // Field 1 (the agent) announces "echo" (4 bytes) and brings "ec": read leniently, it names agent "ec".
+    for (const method of ["Execute", "Receive"]) {
+      const cut = failed(await raw(agents, method, Buffer.from([0x0a, 0x04, 0x65, 0x63]), bearer()))
+      expect(grpc.status[cut.code]).toBe("INVALID_ARGUMENT")
+      expect(detailOf(cut).tag).toBe("MalformedRequest")
+    }
+  }, 20_000)
+
+  it("health requests that cannot be read, and unknown agents, are answered with the documented status and a detail", async () => {
+    for (const garbage of [[0x0f], [0x0a, 0x10, 0x61]]) {
+      const error = failed(await raw(health, "grpc.health.v1.Health/Check", Buffer.from(garbage), bearer()))
+      expect(grpc.status[error.code]).toBe("INVALID_ARGUMENT")
+      expect(detailOf(error)).toMatchObject({ tag: "MalformedRequest", fields: { method: { stringValue: "Check" } } })
+    }
+    const unknown = failed(await raw(health, "grpc.health.v1.Health/Check", Buffer.from([0x0a, 0x06, ...Buffer.from("nobody")]), bearer()))
+    expect(grpc.status[unknown.code]).toBe("NOT_FOUND")
+    expect(detailOf(unknown).tag).toBe("AgentNotFound")
   }, 20_000)
 
   it("RESOURCE_EXHAUSTED for a request over the node's limit carries MessageTooLarge, its sizes as numbers", async () => {

@@ -11,7 +11,12 @@ import { Effect, Layer } from "effect"
 const migration = `CREATE TABLE IF NOT EXISTS aixfx_ledger (
   run_id TEXT, workflow TEXT, agent TEXT, pattern_path TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
   usage TEXT NOT NULL,
-  cost_usd DOUBLE PRECISION, duration_ms DOUBLE PRECISION NOT NULL, recorded_at BIGINT NOT NULL, error TEXT)`
+  cost_usd DOUBLE PRECISION, duration_ms DOUBLE PRECISION NOT NULL, recorded_at BIGINT NOT NULL, error TEXT,
+  prices_as_of TEXT)`
+
+/** A table made before `prices_as_of` existed gets the column (SQLite has no ADD COLUMN IF NOT EXISTS). */
+const addPricesAsOf = (sql: SqlClient.SqlClient) =>
+  Effect.ignore(Effect.catchAll(sql.unsafe("SELECT prices_as_of FROM aixfx_ledger LIMIT 0"), () => sql.unsafe("ALTER TABLE aixfx_ledger ADD COLUMN prices_as_of TEXT")))
 
 const entryOf = (r: any): CostLedger.Entry => ({
   runId: r.run_id ?? undefined,
@@ -22,6 +27,7 @@ const entryOf = (r: any): CostLedger.Entry => ({
   model: r.model,
   usage: Usage.make(JSON.parse(r.usage)),
   costUsd: r.cost_usd === null || r.cost_usd === undefined ? null : Number(r.cost_usd),
+  ...(r.prices_as_of === null || r.prices_as_of === undefined ? {} : { pricesAsOf: r.prices_as_of as string }),
   durationMs: Number(r.duration_ms),
   timestamp: Number(r.recorded_at),
   ...(r.error === null || r.error === undefined ? {} : { error: r.error as string })
@@ -36,6 +42,7 @@ export interface Service extends CostLedger.Service {
 export const make: Effect.Effect<Service, SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql.unsafe(migration)
+  yield* addPricesAsOf(sql)
   // A ledger that cannot write loses money figures, not the run: a store failure is a defect.
   const select = (rows: Effect.Effect<ReadonlyArray<any>, SqlError>) => Effect.orDie(Effect.map(rows, (all) => all.map(entryOf)))
   return {
@@ -50,6 +57,7 @@ export const make: Effect.Effect<Service, SqlError, SqlClient.SqlClient> = Effec
           model: entry.model,
           usage: JSON.stringify(entry.usage),
           cost_usd: entry.costUsd,
+          prices_as_of: entry.pricesAsOf ?? null,
           duration_ms: entry.durationMs,
           recorded_at: entry.timestamp,
           error: entry.error ?? null

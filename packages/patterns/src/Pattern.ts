@@ -61,22 +61,28 @@ export const isTransient = (error: AgentError): boolean => {
 /**
  * What `retry` and `stepRetry` retry: transient failures, except a `TransportError` whose request
  * may have reached the node (the agent may have run: a retry could run it twice), unless that agent
- * is marked `idempotent`.
+ * is marked `idempotent`. For a step's call to `called`, a `TransportError` of another agent (one
+ * `called` was calling in turn, here or on its node) means `called` did run: it is retried only
+ * when `called` is marked `idempotent`.
  */
-export const isRetryable = (options: Pick<CommonOptions, "idempotent">) => {
+export const isRetryable = (options: Pick<CommonOptions, "idempotent">, called?: string) => {
   const idempotent = options.idempotent
   const safeToRepeat = idempotent === true
     ? () => true
     : ((names: ReadonlySet<string>) => (agent: string) => names.has(agent))(new Set((idempotent ?? []).map(nameOf)))
-  return (error: AgentError): boolean =>
-    isTransient(error) && (error._tag !== "TransportError" || !error.mayHaveRun || safeToRepeat(error.agent))
+  return (error: AgentError): boolean => {
+    if (!isTransient(error) || error._tag !== "TransportError") return isTransient(error)
+    if (called !== undefined && error.agent !== called) return safeToRepeat(called)
+    return !error.mayHaveRun || safeToRepeat(error.agent)
+  }
 }
 
 const withRetry = <A, R>(
   effect: Effect.Effect<A, AgentError, R>,
   schedule: Schedule.Schedule<unknown, AgentError> | undefined,
-  options: CommonOptions
-) => (schedule === undefined ? effect : Effect.retry(effect, { schedule, while: isRetryable(options) }))
+  options: CommonOptions,
+  called?: string
+) => (schedule === undefined ? effect : Effect.retry(effect, { schedule, while: isRetryable(options, called) }))
 
 /** The trace a pattern leaves in its reply's metadata (`metadata.trace`). */
 export type Trace = { readonly kind: PatternKind; readonly name: string } & Json.JsonObject
@@ -110,7 +116,7 @@ export const callStep = (
   agent: AgentRef,
   message: Message.Message
 ): Effect.Effect<Message.Message, AgentError, AgentRuntime.AgentRuntime> =>
-  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry, options).pipe(
+  withRetry(AgentRuntime.call(nameOf(agent), message, stepCallOptions(options, step)), options.stepRetry, options, nameOf(agent)).pipe(
     Effect.mapError((error) => namingStep(options, step, nameOf(agent), error)),
     Traced.span(`step ${options.name}.${step}`, {
       captureStackTrace: false,

@@ -50,6 +50,26 @@ describe("retries that cannot repeat work", () => {
       assert.strictEqual(yield* runsOf(true, { stepRetry: Schedule.recurs(3), idempotent: ["other"] }), 1)
     }))
 
+  it.effect("a step whose agent ran and then met a transport failure deeper down is not repeated (unless it is idempotent)", () =>
+    Effect.gen(function* () {
+      // `outer` runs (counted), then calls `remote`, which surely never ran: but `outer` did.
+      const outerRunsWith = (options: Omit<Pattern.CommonOptions, "name">) =>
+        Effect.gen(function* () {
+          const outerRuns = yield* Ref.make(0)
+          yield* AgentRuntime.register(failingInTransport(false, yield* Ref.make(0)))
+          yield* AgentRuntime.register(Agent.make({
+            name: "outer",
+            execute: (m) => Effect.zipRight(Ref.update(outerRuns, (n) => n + 1), AgentRuntime.call("remote", m))
+          }))
+          const step = Pattern.make("parallel", { name: "p", ...options }, (input) => Pattern.callStep({ name: "p", ...options }, "only", "outer", input))
+          const error = yield* Effect.flip(step.execute(Message.make("x")))
+          assert.strictEqual(error._tag, "TransportError")
+          return yield* Ref.get(outerRuns)
+        }).pipe(Effect.provide(LocalRuntime.layer()))
+      assert.strictEqual(yield* outerRunsWith({ stepRetry: Schedule.recurs(3) }), 1)
+      assert.strictEqual(yield* outerRunsWith({ stepRetry: Schedule.recurs(3), idempotent: ["outer"] }), 4)
+    }))
+
   it.live("over gRPC: a node that refuses the connection is retried (nothing was sent)", () =>
     Effect.gen(function* () {
       const port = yield* Effect.async<number>((resume) => {

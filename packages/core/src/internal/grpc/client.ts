@@ -5,7 +5,7 @@
  * endpoints of an agent.
  */
 import * as grpc from "@grpc/grpc-js"
-import { type Context, Effect, Either, Redacted, type Scope, Stream } from "effect"
+import { Effect, Either, Redacted, type Scope, Stream } from "effect"
 import type { AgentError } from "../../AgentError.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
@@ -40,6 +40,9 @@ export type StreamEvent =
   | { readonly _tag: "Progress"; readonly agent: string; readonly stage: string; readonly detail: string }
   | { readonly _tag: "Token"; readonly agent: string; readonly text: string }
   | { readonly _tag: "Result"; readonly message: Message }
+
+/** A streamed call's event, or the costs its trailers carried (recorded by the consumer, never shown). */
+type StreamItem = StreamEvent | { readonly _tag: "Costs"; readonly trailers: grpc.Metadata | undefined }
 
 interface Target {
   readonly agent: string
@@ -219,16 +222,17 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
 
     /**
      * One streamed call to one endpoint. It fails as `RpcFailed` (so that it may go to the next
-     * endpoint) only before its first event; after that, as the typed error.
+     * endpoint) only before its first event; after that, as the typed error. The costs its trailers
+     * carry come as an item of the stream, recorded by the stream's consumer: a ledger may be async
+     * (one in a database), so it is never run from a grpc-js callback.
      */
     const streamFrom = (
       endpoint: string,
       bytes: Buffer,
       headers: Record<string, string>,
-      target: { readonly agent: string; readonly timeoutMs: number | undefined },
-      caller: Context.Context<never>
-    ): Stream.Stream<StreamEvent, RpcFailed | AgentError> =>
-      Stream.async<StreamEvent, RpcFailed | AgentError>((emit) => {
+      target: { readonly agent: string; readonly timeoutMs: number | undefined }
+    ): Stream.Stream<StreamItem, RpcFailed | AgentError> =>
+      Stream.async<StreamItem, RpcFailed | AgentError>((emit) => {
         const definition = agentService["ExecuteStream"]!
         let started = false
         const call = clientFor(endpoint).makeServerStreamRequest<Buffer, Buffer>(
@@ -239,7 +243,6 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
           metadataOf(headers),
           callOptions(target.timeoutMs)
         )
-        const record = (trailers: grpc.Metadata | undefined) => Effect.runSync(Effect.provide(recordCosts(trailers), caller))
         call.on("data", (data: Buffer) => {
           started = true
           const event = deserialize<WireEvent>("ExecuteStream", data, target.agent)
@@ -253,12 +256,12 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
           void emit.single(fromWireEvent(event.right)).then(() => call.resume())
         })
         call.on("error", (error: grpc.ServiceError) => {
-          record(error.metadata)
+          void emit.single({ _tag: "Costs", trailers: error.metadata })
           void emit.fail(started ? errorFromStatus(options.errors, error, { ...target, endpoint }) : { _tag: "RpcFailed", status: error })
         })
         call.on("status", (status: grpc.StatusObject) => {
           if (status.code !== grpc.status.OK) return
-          record(status.metadata)
+          void emit.single({ _tag: "Costs", trailers: status.metadata })
           void emit.end()
         })
         return Effect.sync(() => call.cancel())
@@ -275,17 +278,20 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
           const target = { agent, timeoutMs }
           const bytes = yield* serialize("ExecuteStream", { agent, message: messageToProto(message) }, agent)
           const headers = yield* TraceContext.inject
-          const caller = yield* Effect.context<never>()
           const order = next(endpoints)
           // A streamed call fails as RpcFailed only before its first event: nothing was emitted
           // yet, so it may go on to the next endpoint when the first surely did not get it.
-          const from = (index: number): Stream.Stream<StreamEvent, AgentError> =>
-            Stream.catchAll(streamFrom(order[index]!, bytes, headers, target, caller), (failure) => {
+          const from = (index: number): Stream.Stream<StreamItem, AgentError> =>
+            Stream.catchAll(streamFrom(order[index]!, bytes, headers, target), (failure) => {
               if (!isRpcFailed(failure)) return Stream.fail(failure)
               if (index < order.length - 1 && wasNotDelivered(failure.status)) return from(index + 1)
               return Stream.fail(errorFromStatus(options.errors, failure.status, { ...target, endpoint: order[index]! }))
             })
-          return from(0)
+          // The costs are recorded on the consumer's fiber, into the caller's ledger.
+          return from(0).pipe(
+            Stream.tap((item) => (item._tag === "Costs" ? recordCosts(item.trailers) : Effect.void)),
+            Stream.filter((item): item is StreamEvent => item._tag !== "Costs")
+          )
         })
       )
 

@@ -134,6 +134,43 @@ export const agentServiceAsBytes: grpc.ServiceDefinition = Object.fromEntries(
   ])
 )
 
+/** The Health service as the server registers it: requests as bytes, decoded by `decodeHealthRequest`. */
+export const healthServiceAsBytes: grpc.ServiceDefinition = Object.fromEntries(
+  Object.entries(healthService).map(([name, method]) => [name, { ...method, requestDeserialize: (bytes: Buffer) => bytes }])
+)
+
+/**
+ * Fails when a top-level field of `bytes` runs past their end. protobufjs reads a Node Buffer
+ * with a reader that cuts a truncated string or bytes field short without a word (a request cut
+ * off in its last field would be read as a shorter one); truncation inside a nested message it
+ * does detect. Its strict reader (for a plain Uint8Array) decodes strings in JavaScript, several
+ * times slower for a large payload, so the few top-level fields are checked here instead.
+ */
+const checkTopLevelFields = (bytes: Buffer): void => {
+  let pos = 0
+  const varint = (): number => {
+    let value = 0
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= bytes.length) throw new Error(`truncated: a varint runs past the end (${bytes.length} bytes)`)
+      const byte = bytes[pos++]!
+      value += (byte & 0x7f) * 2 ** shift
+      if (byte < 0x80) return value
+    }
+  }
+  while (pos < bytes.length) {
+    const wireType = varint() % 8
+    // Groups (long deprecated) and invalid wire types are left to the decoder.
+    if (wireType === 3 || wireType === 4) return
+    if (wireType === 0) {
+      varint()
+      continue
+    }
+    const size = wireType === 1 ? 8 : wireType === 5 ? 4 : wireType === 2 ? varint() : 0
+    if (pos + size > bytes.length) throw new Error(`truncated: a field of ${size} bytes at offset ${pos} runs past the end (${bytes.length} bytes)`)
+    pos += size
+  }
+}
+
 export interface DecodedRequest {
   readonly agent: string
   readonly message: Message.Message | undefined
@@ -142,11 +179,22 @@ export interface DecodedRequest {
 /** A request's bytes decoded; truncated protobuf or metadata that is not JSON is a `MalformedRequest`. */
 export const decodeRequest = (method: Method, bytes: Buffer): Either.Either<DecodedRequest, MalformedRequest> => {
   try {
+    checkTopLevelFields(bytes)
     const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null }
     return Either.right({
       agent: request.agent ?? "",
       message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined
     })
+  } catch (error) {
+    return Either.left(MalformedRequest.of(method, (error as Error).message))
+  }
+}
+
+/** A health request's service name; a request that cannot be read is a `MalformedRequest`. */
+export const decodeHealthRequest = (method: "Check" | "Watch", bytes: Buffer): Either.Either<string, MalformedRequest> => {
+  try {
+    checkTopLevelFields(bytes)
+    return Either.right((healthService[method]!.requestDeserialize(bytes) as { service?: string }).service ?? "")
   } catch (error) {
     return Either.left(MalformedRequest.of(method, (error as Error).message))
   }
@@ -347,11 +395,13 @@ export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers 
       outputTokens: e.usage.outputTokens,
       cachedInputTokens: e.usage.cachedInputTokens,
       cacheWriteTokens: e.usage.cacheWriteTokens,
+      cacheWrite_1hTokens: e.usage.cacheWrite1hTokens,
       reasoningTokens: e.usage.reasoningTokens,
       ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
       durationMs: e.durationMs,
       timestamp: e.timestamp,
-      error: e.error ?? ""
+      error: e.error ?? "",
+      pricesAsOf: e.pricesAsOf ?? ""
     }))
   })).finish()
   trailers.set(costsKey, Buffer.from(bytes))
@@ -369,11 +419,13 @@ interface WireCostEntry {
   outputTokens?: number
   cachedInputTokens?: number
   cacheWriteTokens?: number
+  cacheWrite_1hTokens?: number
   reasoningTokens?: number
   costUsd?: number
   durationMs?: number
   timestamp?: number
   error?: string
+  pricesAsOf?: string
 }
 
 /** The ledger entries a call's trailers carry (none from a node that sends none, or garbage). */
@@ -384,6 +436,7 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
     const { entries = [] } = CallCostsType.toObject(CallCostsType.decode(raw), { longs: Number }) as { entries?: Array<WireCostEntry> }
     return entries.map((e): CostLedger.Entry => {
       const error = orUndefined(e.error)
+      const pricesAsOf = orUndefined(e.pricesAsOf)
       return {
         runId: orUndefined(e.runId),
         workflow: orUndefined(e.workflow),
@@ -396,9 +449,11 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
           outputTokens: e.outputTokens ?? 0,
           cachedInputTokens: e.cachedInputTokens ?? 0,
           cacheWriteTokens: e.cacheWriteTokens ?? 0,
+          cacheWrite1hTokens: e.cacheWrite_1hTokens ?? 0,
           reasoningTokens: e.reasoningTokens ?? 0
         }),
         costUsd: e.costUsd ?? null,
+        ...(pricesAsOf === undefined ? {} : { pricesAsOf }),
         durationMs: e.durationMs ?? 0,
         timestamp: e.timestamp ?? 0,
         ...(error === undefined ? {} : { error })

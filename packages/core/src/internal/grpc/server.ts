@@ -5,10 +5,9 @@
  * and ends with a typed error when it fails; the server's scope closes it gracefully.
  */
 import * as grpc from "@grpc/grpc-js"
-import { status as Status } from "@grpc/grpc-js"
 import { Cause, Context, Duration, Effect, Either, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
-import { type AgentError, InternalError, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
+import { type AgentError, AgentNotFound, InternalError, type MalformedRequest, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
@@ -17,10 +16,11 @@ import {
   agentServiceName,
   costsTrailer,
   type DecodedRequest,
+  decodeHealthRequest,
   decodeRequest,
   encodeResponse,
   type ErrorCodec,
-  healthService,
+  healthServiceAsBytes,
   messageToProto,
   type Method,
   tooLarge
@@ -244,19 +244,28 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
      * its readiness, and only to a caller with the token when the node has one (a caller without
      * it learns nothing about which agents exist).
      */
-    const health = (service: string, metadata: grpc.Metadata): Effect.Effect<ServingStatus, Unauthenticated> =>
+    const health = (
+      method: "Check" | "Watch",
+      bytes: Buffer,
+      metadata: grpc.Metadata
+    ): Effect.Effect<ServingStatus, Unauthenticated | MalformedRequest | AgentNotFound> =>
       Effect.gen(function* () {
+        const service = yield* decodeHealthRequest(method, bytes)
         if (shuttingDown) return "NOT_SERVING"
         if (service === "" || service === agentServiceName) return "SERVING"
         const rejected = authenticate(metadata)
         if (rejected !== undefined) return yield* Effect.fail(rejected as Unauthenticated)
         const agents = yield* local.list
         const agent = agents.find((a) => a.name === service)
-        if (agent === undefined) return "SERVICE_UNKNOWN"
+        if (agent === undefined) {
+          // Check answers NOT_FOUND (with the typed error); Watch keeps watching, as the standard says.
+          if (method === "Check") return yield* Effect.fail(AgentNotFound.of(service, agents.map((a) => a.name)))
+          return "SERVICE_UNKNOWN"
+        }
         return agent.ready ? "SERVING" : "NOT_SERVING"
       })
 
-    const healthFailure = (cause: Cause.Cause<Unauthenticated>): grpc.StatusObject => {
+    const healthFailure = (cause: Cause.Cause<AgentError>): grpc.StatusObject => {
       const failure = Cause.failureOption(cause)
       return errors.toStatus(Option.isSome(failure) ? failure.value : incident(cause, "Health", ""))
     }
@@ -264,19 +273,16 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     const pollInterval = Duration.toMillis(options.healthPollInterval ?? Duration.seconds(1))
 
     const healthHandlers: grpc.UntypedServiceImplementation = {
-      Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        runFork(health(call.request.service, call.metadata)).addObserver((exit) => {
+      Check: (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        runFork(health("Check", call.request, call.metadata)).addObserver((exit) => {
           if (Exit.isFailure(exit)) return callback(healthFailure(exit.cause))
-          if (exit.value === "SERVICE_UNKNOWN") {
-            return callback({ code: Status.NOT_FOUND, details: `Unknown service or agent "${call.request.service}"` })
-          }
           callback(null, { status: exit.value })
         }),
       /**
        * The status now, then every change (readiness is looked at every `healthPollInterval`),
        * until the caller cancels; when the node stops, NOT_SERVING and the end of the stream.
        */
-      Watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
+      Watch: (call: grpc.ServerWritableStream<Buffer, unknown>) => {
         let last: ServingStatus | undefined
         let timer: ReturnType<typeof setTimeout> | undefined
         const stop = () => {
@@ -286,12 +292,13 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         const onShutdown = () => {
           stop()
           if (!call.cancelled) {
-            call.write({ status: "NOT_SERVING" })
+            // Only a change is sent: an agent that was not serving already is not told again.
+            if (last !== "NOT_SERVING") call.write({ status: "NOT_SERVING" })
             call.end()
           }
         }
         const look = () =>
-          runFork(health(call.request.service, call.metadata)).addObserver((exit) => {
+          runFork(health("Watch", call.request, call.metadata)).addObserver((exit) => {
             if (call.cancelled || shuttingDown) return
             if (Exit.isFailure(exit)) {
               stop()
@@ -310,7 +317,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     }
 
     server.addService(agentServiceAsBytes, handlers)
-    server.addService(healthService, healthHandlers)
+    server.addService(healthServiceAsBytes, healthHandlers)
     const port = yield* bind(server, options.listen, options.credentials)
     const host = options.listen.slice(0, options.listen.lastIndexOf(":"))
     endpoint = `${host}:${port}`
