@@ -48,8 +48,8 @@ export type OtlpProtocol = "http/protobuf" | "http/json"
 export const OTLP_PROTOCOLS: ReadonlyArray<OtlpProtocol> = ["http/protobuf", "http/json"]
 
 export interface OtlpOptions {
-  /** The collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces. */
-  readonly url: string
+  /** The collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces; absent: no trace export (metrics only). */
+  readonly url?: string
   /** Also export metrics to this URL (e.g. http://127.0.0.1:4318/v1/metrics). */
   readonly metricsUrl?: string
   /** The encoding of trace exports (default `http/protobuf`, as the OTLP specification's). */
@@ -118,8 +118,8 @@ const spanProcessors = (options: Options): Array<SpanProcessor> => {
   const processors: Array<SpanProcessor> = []
   if (options.spanStartsUrl !== undefined) processors.push(new SpanStartsProcessor(options.spanStartsUrl))
   if (options.memory !== undefined) processors.push(new SimpleSpanProcessor(options.memory))
-  if (options.otlp !== undefined) {
-    const { otlp } = options
+  const { otlp } = options
+  if (otlp?.url !== undefined) {
     const config = { url: otlp.url, headers: revealAll(otlp.headers) }
     const exporter = (otlp.protocol ?? DEFAULT_PROTOCOL) === "http/json" ? new OTLPTraceExporterJson(config) : new OTLPTraceExporterProto(config)
     processors.push(new BatchSpanProcessor(exporter))
@@ -139,7 +139,8 @@ const spanProcessors = (options: Options): Array<SpanProcessor> => {
     )
   }
   // Agent and pattern metrics come from their spans as they end.
-  if (processors.length > 0) processors.push(new RunMetricsProcessor())
+  const exportsMetrics = (options.metricReaders ?? []).length > 0 || options.otlp?.metricsUrl !== undefined
+  if (processors.length > 0 || exportsMetrics) processors.push(new RunMetricsProcessor())
   return processors
 }
 
@@ -211,6 +212,10 @@ const protocolConfig = (name: string): Config.Config<Option.Option<OtlpProtocol>
 /** The options `layerFromEnv` reads (exposed for tests and for composing with more destinations). */
 export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = Effect.gen(function* () {
   const endpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
+  // A signal's own endpoint is its full URL, used as is; the general one is a base that gets the signal's path.
+  const tracesEndpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+  const metricsEndpoint = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+  const tracesOff = (yield* Config.withDefault(Config.string("OTEL_TRACES_EXPORTER"), "otlp")) === "none"
   const headers = yield* Config.withDefault(Config.redacted("OTEL_EXPORTER_OTLP_HEADERS"), Redacted.make(""))
   const metricsOff = (yield* Config.withDefault(Config.string("OTEL_METRICS_EXPORTER"), "otlp")) === "none"
   const serviceName = yield* Config.withDefault(Config.string("OTEL_SERVICE_NAME"), DEFAULT_SERVICE)
@@ -230,15 +235,18 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
       `Langfuse needs both LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; only ${Option.isSome(publicKey) ? "LANGFUSE_PUBLIC_KEY" : "LANGFUSE_SECRET_KEY"} is set`
     )
   }
-  const otlp = Option.map(endpoint, (raw): OtlpOptions => {
-    const base = raw.replace(/\/$/, "")
-    return {
-      url: `${base}/v1/traces`,
+  const signalUrl = (own: Option.Option<string>, path: string, off: boolean): string | undefined =>
+    off ? undefined : Option.getOrUndefined(Option.orElse(own, () => Option.map(endpoint, (base) => `${base.replace(/\/$/, "")}${path}`)))
+  const tracesUrl = signalUrl(tracesEndpoint, "/v1/traces", tracesOff)
+  const metricsUrl = signalUrl(metricsEndpoint, "/v1/metrics", metricsOff)
+  const otlp: Option.Option<OtlpOptions> = tracesUrl === undefined && metricsUrl === undefined
+    ? Option.none()
+    : Option.some({
+      ...(tracesUrl === undefined ? {} : { url: tracesUrl }),
       protocol: tracesProtocol,
       headers: parseHeaders(Redacted.value(headers)),
-      ...(metricsOff ? {} : { metricsUrl: `${base}/v1/metrics`, metricsProtocol })
-    }
-  })
+      ...(metricsUrl === undefined ? {} : { metricsUrl, metricsProtocol })
+    })
   return {
     serviceName,
     captureContent: { enabled: capture, maxLength },
@@ -252,7 +260,9 @@ export const optionsFromEnv: Effect.Effect<Options, ConfigError.ConfigError> = E
 
 /**
  * Every destination the environment configures: OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
- * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`; `OTEL_EXPORTER_OTLP_HEADERS`;
+ * (`/v1/traces`, and `/v1/metrics` unless `OTEL_METRICS_EXPORTER=none`) or a signal's own
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` (a full URL, used as
+ * is; it wins over the general one; `OTEL_TRACES_EXPORTER=none` turns traces off); `OTEL_EXPORTER_OTLP_HEADERS`;
  * protobuf unless `OTEL_EXPORTER_OTLP_PROTOCOL` / `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_PROTOCOL` say `http/json`),
  * Langfuse when `LANGFUSE_PUBLIC_KEY` and `LANGFUSE_SECRET_KEY` are (`LANGFUSE_BASE_URL`), named
  * `OTEL_SERVICE_NAME`; content capture with `AIXFX_CAPTURE_CONTENT=1` (`AIXFX_CAPTURE_MAX_LENGTH`); span

@@ -262,6 +262,52 @@ describe("Telemetry: exporters", () => {
       assert.deepStrictEqual(metrics.metrics, ["application/json"])
     }), 60_000)
 
+  it.effect("a signal's own endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _METRICS_ENDPOINT) is used as is and wins over the general one, which gets /v1/<signal>", () =>
+    Effect.gen(function* () {
+      const options = (map: Record<string, string>) => Telemetry.optionsFromEnv.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(map)))))
+      const both = yield* options({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9000/runs/r1/v1/traces",
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://127.0.0.1:9001/custom"
+      })
+      assert.strictEqual(both.otlp?.url, "http://127.0.0.1:9000/runs/r1/v1/traces")
+      assert.strictEqual(both.otlp?.metricsUrl, "http://127.0.0.1:9001/custom")
+      const tracesOnly = yield* options({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9000/t" })
+      assert.strictEqual(tracesOnly.otlp?.url, "http://127.0.0.1:9000/t")
+      assert.isUndefined(tracesOnly.otlp?.metricsUrl)
+      const metricsOnly = yield* options({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://127.0.0.1:9001/m" })
+      assert.isUndefined(metricsOnly.otlp?.url)
+      assert.strictEqual(metricsOnly.otlp?.metricsUrl, "http://127.0.0.1:9001/m")
+      const base = yield* options({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://127.0.0.1:9001/m" })
+      assert.strictEqual(base.otlp?.url, "http://127.0.0.1:4318/v1/traces")
+      assert.strictEqual(base.otlp?.metricsUrl, "http://127.0.0.1:9001/m")
+      const off = yield* options({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:9000/t", OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" })
+      assert.isUndefined(off.otlp)
+    }))
+
+  it.scoped("the per-signal endpoints reach the collector at exactly those paths", () =>
+    Effect.gen(function* () {
+      const collector = yield* startCollector
+      const config = ConfigProvider.fromMap(new Map(Object.entries({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${collector.url}/base`,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/runs/r1/v1/traces`,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${collector.url}/own-metrics`
+      })))
+      yield* run().pipe(Effect.provide(Telemetry.layerFromEnv), Effect.withConfigProvider(config))
+      assert.deepStrictEqual([...new Set(collector.requests.map((r) => r.path))].sort(), ["/own-metrics", "/runs/r1/v1/traces"])
+      assertRunTree(collector.spans("/runs/r1/v1/traces").map(toSpanLike))
+    }), 60_000)
+
+  it.scoped("metrics only (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT alone): agent and model metrics reach it, no traces are sent", () =>
+    Effect.gen(function* () {
+      const collector = yield* startCollector
+      const config = ConfigProvider.fromMap(new Map(Object.entries({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${collector.url}/m` })))
+      yield* run({ support: "metrics-only-support", writer: "metrics-only-writer" }).pipe(Effect.provide(Telemetry.layerFromEnv), Effect.withConfigProvider(config))
+      assert.deepStrictEqual([...new Set(collector.requests.map((r) => r.path))], ["/m"])
+      const body = collector.requests.map((r) => r.body).join("")
+      for (const name of ["aixfx.model.calls", "aixfx.agent.calls"]) assert.include(body, name)
+    }), 60_000)
+
   it.effect("an unknown or gRPC protocol is a ConfigError naming the variable and the value", () =>
     Effect.gen(function* () {
       const failure = (env: Record<string, string>) =>
