@@ -58,6 +58,9 @@ describe("span tree and run report of real nested patterns (Hierarchical → Ref
       "      agent critic ×4",
       "        model local:local-heuristic-1 ×4"
     ])
-    expect(costTable(entries)).toContain("pattern onboarding-note")
+    const table = costTable(entries, spans).split("\n")
+    expect(table.join("\n")).toContain("pattern onboarding-note")
+    // The run's time is the workflow span's (what a trace viewer shows), not the sum of its model calls.
+    expect(table[2]).toMatch(new RegExp(`^run onboarding \\([0-9a-f]{8}\\).*\\s${runNode.totals.durationMs} ms$`))
   })
 })

@@ -10,15 +10,23 @@ import { printCostTable } from "./report.js"
 
 type Provided = AgentRuntime.AgentRuntime | LanguageModel.LanguageModel | CostLedger.CostLedger
 
+/**
+ * The environment's telemetry, plus the run's spans kept in `spans`: the cost table takes the run's
+ * time from its workflow span, so it shows the duration a trace viewer shows.
+ */
+const telemetry = (spans: Telemetry.InMemorySpanExporter) =>
+  Layer.unwrapEffect(Effect.map(Telemetry.optionsFromEnv, (options) => Telemetry.layer({ ...options, memory: spans })))
+
 /** `program` as workflow `name`, with the model banner first and the cost table last, on everything it needs. */
 const example = <A, E>(name: string, program: Effect.Effect<A, E, Provided>) => {
   const model = chooseModel()
+  const spans = new Telemetry.InMemorySpanExporter()
   return Effect.gen(function* () {
     yield* Console.log(`${model.banner}\n`)
     const result = yield* program.pipe(Workflow.run(name))
-    yield* printCostTable
+    yield* printCostTable(spans.getFinishedSpans().filter((span) => span.name === `workflow ${name}`))
     return result
-  }).pipe(Effect.provide(Layer.mergeAll(LocalRuntime.layer(), model.layer, CostLedger.layer, Telemetry.layerFromEnv)))
+  }).pipe(Effect.provide(Layer.mergeAll(LocalRuntime.layer(), model.layer, CostLedger.layer, telemetry(spans))))
 }
 
 /** Runs `program` as workflow `name` and returns its result (what a smoke test calls). */

@@ -221,8 +221,12 @@ const runName = (runId: string | undefined, entries: ReadonlyArray<Entry>): stri
   return workflow === undefined ? runId : `${workflow} (${UUID.test(runId) ? runId.slice(0, 8) : runId})`
 }
 
-/** run → pattern → nested pattern … → agent → model; runs are told apart by id and named by workflow. */
-export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => {
+/**
+ * run → pattern → nested pattern … → agent → model; runs are told apart by id and named by workflow.
+ * Every figure sums model calls, time too, except a run's time when `runWallTimesMs` has its id:
+ * then it is that (the run's wall time, e.g. its workflow span's duration).
+ */
+export const tree = (entries: ReadonlyArray<Entry>, runWallTimesMs: ReadonlyMap<string, number> = new Map()): ReadonlyArray<TreeNode> => {
   const level = (group: ReadonlyArray<Entry>, depth: number): ReadonlyArray<TreeNode> => {
     const inPattern = group.filter((e) => e.patternPath.length > depth)
     const direct = group.filter((e) => e.patternPath.length <= depth)
@@ -240,5 +244,8 @@ export const tree = (entries: ReadonlyArray<Entry>): ReadonlyArray<TreeNode> => 
     }))
     return [...patterns, ...agents]
   }
-  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([, g]) => ({ kind: "run", name: runName(g[0]!.runId, g), totals: totals(g), children: level(g, 0) }))
+  return groupBy(entries, (e) => e.runId ?? "(no run)").map(([id, g]) => {
+    const wallTime = runWallTimesMs.get(id)
+    return { kind: "run", name: runName(g[0]!.runId, g), totals: wallTime === undefined ? totals(g) : { ...totals(g), durationMs: wallTime }, children: level(g, 0) }
+  })
 }

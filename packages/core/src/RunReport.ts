@@ -159,8 +159,29 @@ export const fromSpans = (spans: ReadonlyArray<ReadableSpan>): ReadonlyArray<Nod
 
 // ---- from the ledger -------------------------------------------------------------------------
 
-/** Builds the report from ledger entries: every figure counts model calls (no agent wall time). */
-export const fromLedger = (entries: ReadonlyArray<CostLedger.Entry>): ReadonlyArray<Node> => CostLedger.tree(entries)
+export interface LedgerOptions {
+  /**
+   * Spans of the runs (their `workflow <name>` spans suffice): a run's time is then its workflow
+   * span's duration, the run's wall time as every trace viewer shows it, not the sum of its model calls.
+   */
+  readonly runSpans?: ReadonlyArray<ReadableSpan>
+}
+
+/** The wall time of each run (`aixfx.run.id`) from its `workflow <name>` span. */
+const runWallTimes = (spans: ReadonlyArray<ReadableSpan>): ReadonlyMap<string, number> =>
+  new Map(
+    spans.flatMap((span) => {
+      const runId = span.attributes["aixfx.run.id"]
+      return span.name.startsWith("workflow ") && typeof runId === "string" ? [[runId, Math.round(durationMs(span))] as const] : []
+    })
+  )
+
+/**
+ * Builds the report from ledger entries: every figure counts model calls (no agent wall time); a
+ * run's time is the sum of its model calls unless `runSpans` gives its wall time.
+ */
+export const fromLedger = (entries: ReadonlyArray<CostLedger.Entry>, options: LedgerOptions = {}): ReadonlyArray<Node> =>
+  CostLedger.tree(entries, runWallTimes(options.runSpans ?? []))
 
 // ---- table -----------------------------------------------------------------------------------
 

@@ -45,6 +45,30 @@ describe("RunReport", () => {
     }).pipe(Effect.provide(CostLedger.layer), Effect.provide(Telemetry.layerMemory(exporter)))
   })
 
+  it.live("from the ledger with the run's spans: the run's time is its wall time (its workflow span's), the rows below still sum model calls", () => {
+    const exporter = new Telemetry.InMemorySpanExporter()
+    const model = LanguageModel.make({
+      provider: "acme",
+      defaultModel: "acme-1",
+      generate: (request) => Effect.succeed({ text: "ok", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 10, outputTokens: 2 }) })
+    })
+    return Effect.gen(function* () {
+      // The run waits 80 ms besides its quick model call: its wall time is far from its model time.
+      yield* Effect.zipRight(Effect.sleep("80 millis"), LanguageModel.generate({ messages: [{ role: "user", content: "hi" }] })).pipe(Workflow.run("waits"))
+      const entries = yield* CostLedger.entries
+      const spans = exporter.getFinishedSpans()
+      const [wall] = RunReport.fromSpans(spans)
+      const [summed] = RunReport.fromLedger(entries)
+      const [timed] = RunReport.fromLedger(entries, { runSpans: spans.filter((s) => s.name === "workflow waits") })
+      assert.isAtLeast(wall!.totals.durationMs, 80)
+      assert.isBelow(summed!.totals.durationMs, 80, "without spans, the run's time sums its model calls")
+      assert.strictEqual(timed!.totals.durationMs, wall!.totals.durationMs, "with them, it is the workflow span's duration")
+      assert.deepStrictEqual(timed!.children, summed!.children)
+      assert.deepStrictEqual({ ...timed!.totals, durationMs: 0 }, { ...summed!.totals, durationMs: 0 })
+      assert.match(RunReport.format([timed!]).split("\n")[2]!, new RegExp(`^run waits \\([0-9a-f]{8}\\).*\\s${wall!.totals.durationMs} ms$`))
+    }).pipe(Effect.provideService(LanguageModel.LanguageModel, model), Effect.provide(CostLedger.layer), Effect.provide(Telemetry.layerMemory(exporter)))
+  })
+
   it.effect("counts failures where they happen and merges repeated calls of one agent", () => {
     const exporter = new Telemetry.InMemorySpanExporter()
     return Effect.gen(function* () {
