@@ -10,7 +10,7 @@
  * `pnpm aixfx approve <run> publish --payload '{...}'` would) so that it finishes on its own.
  * Runs offline on the default model; set OPENAI_API_KEY or ANTHROPIC_API_KEY for a real one.
  */
-import { Agent, AgentRuntime, LocalRuntime, Message, Workflow } from "@aixfx/core"
+import { Agent, AgentRuntime, LocalRuntime, Message, Telemetry, Workflow } from "@aixfx/core"
 import { Approval, Durable, Runs } from "@aixfx/durable"
 import { Console, Effect, Layer, Logger, LogLevel, Schema } from "effect"
 import { chooseModel } from "../shared/model.js"
@@ -40,7 +40,11 @@ export const releaseNote = Effect.gen(function* () {
   return published.payload
 })
 
-/** Starts (or continues) run `runId` in store `db`; unless `wait`, approves it with an edited title. */
+/**
+ * Starts (or continues) run `runId` in store `db`; unless `wait`, approves it with an edited title.
+ * Spans go where the environment says (`Telemetry.layerFromEnv`): the VS Code extension shows the
+ * run, and what it waits for.
+ */
 export const approvalWorkflow = (db: string, runId: string, wait = false) => {
   const App = AgentRuntime.layerAgents(writer, publisher).pipe(
     Layer.provideMerge(Durable.layerSqlite({ filename: db })),
@@ -63,7 +67,7 @@ export const approvalWorkflow = (db: string, runId: string, wait = false) => {
     const result = yield* Workflow.run("release-note", { runId })(releaseNote)
     yield* Console.log(result)
     return result
-  }).pipe(Effect.provide(App), Logger.withMinimumLogLevel(LogLevel.Warning))
+  }).pipe(Effect.provide(App), Effect.provide(Telemetry.layerFromEnv), Logger.withMinimumLogLevel(LogLevel.Warning))
 }
 
 if (isMain(import.meta.url)) {

@@ -4,6 +4,7 @@
  */
 import { parseChat } from "./Chat.js"
 import { formatCost, formatDuration, formatTokens } from "./Format.js"
+import { nodeLabel } from "./Presentation.js"
 import { stringAttribute } from "./Span.js"
 import type { TraceNode, TraceTree } from "./TraceTree.js"
 
@@ -17,7 +18,9 @@ export interface StepFacts {
 
 export interface CompareRow {
   readonly path: string
+  /** The span's name, and its short name as the Trace view shows it. */
   readonly name: string
+  readonly label: string
   readonly depth: number
   readonly a: StepFacts | undefined
   readonly b: StepFacts | undefined
@@ -80,46 +83,57 @@ export const compareRuns = (a: TraceTree, b: TraceTree): ReadonlyArray<CompareRo
         if (fa.failed !== fb.failed) changes.push("status")
         if (durationChanged(fa.durationMs, fb.durationMs)) changes.push("duration")
       }
-      const name = (l ?? r)!.node.span.name
-      return { path, name, depth: (l ?? r)!.depth, a: fa, b: fb, changes }
+      const { node, depth } = (l ?? r)!
+      return { path, name: node.span.name, label: nodeLabel(node), depth, a: fa, b: fb, changes }
     })
 }
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-const cell = (step: StepFacts | undefined, changes: ReadonlyArray<string>): string => {
-  if (step === undefined) return `<td class="missing" colspan="4">—</td>`
-  const mark = (what: string, text: string) => `<td${changes.includes(what) ? ' class="changed"' : ""}>${escape(text)}</td>`
+/** One run's facts for a step: time, tokens, cost and output, changed ones highlighted. */
+const cells = (step: StepFacts | undefined, changes: ReadonlyArray<string>): string => {
+  if (step === undefined) return `<td class="missing" colspan="4">— not in this run</td>`
+  const mark = (what: string, text: string, kind = "figure") => `<td class="${kind}${changes.includes(what) ? " changed" : ""}">${escape(text)}</td>`
   return [
     mark("duration", formatDuration(step.durationMs)),
     mark("tokens", step.tokens > 0 ? formatTokens(step.tokens) : ""),
     mark("cost", step.costUsd === undefined ? "" : formatCost(step.costUsd)),
-    mark("output", step.output === undefined ? (step.failed ? "failed" : "") : step.output.length > 300 ? `${step.output.slice(0, 300)}…` : step.output)
+    mark("output", step.output === undefined ? (step.failed ? "failed" : "") : step.output.length > 300 ? `${step.output.slice(0, 300)}…` : step.output, "output")
   ].join("")
 }
 
-/** A static page (no script): the comparison as a table, changed cells highlighted. */
+/**
+ * A static page (no script): per step, run A's facts above run B's, changed cells highlighted. A
+ * over B (not side by side in ten columns) keeps every column readable in a half-width editor.
+ */
 export const compareHtml = (titleA: string, titleB: string, rows: ReadonlyArray<CompareRow>, cspSource: string): string => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'unsafe-inline';">
 <style>
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); background: var(--vscode-editor-background); padding: 0 12px; }
+h1 { font-size: 1.3em; }
 table { border-collapse: collapse; width: 100%; }
 th { position: sticky; top: 0; background: var(--vscode-editor-background); text-align: left; }
-th, td { padding: 2px 8px; border-bottom: 1px solid var(--vscode-widget-border, transparent); vertical-align: top; }
+th, td { padding: 2px 6px; vertical-align: top; }
+tr.a td { border-top: 1px solid var(--vscode-widget-border, rgba(128, 128, 128, 0.35)); }
+td.figure { white-space: nowrap; }
+td.output { overflow-wrap: anywhere; }
+td.step { white-space: nowrap; }
+td.run { color: var(--vscode-descriptionForeground); }
 td.changed { background: var(--vscode-diffEditor-insertedTextBackground, rgba(255, 200, 0, 0.25)); font-weight: bold; }
 td.missing { color: var(--vscode-descriptionForeground); }
 tr.differs td.step { font-weight: bold; }
 .changes { color: var(--vscode-charts-orange); }
 </style><title>Compare runs</title></head><body>
-<h1>A: ${escape(titleA)} · B: ${escape(titleB)}</h1>
+<h1>A: ${escape(titleA)}<br>B: ${escape(titleB)}</h1>
 <p>${rows.filter((row) => row.changes.length > 0).length} of ${rows.length} steps differ.</p>
 <table id="compare">
-<tr><th>step</th><th>differs</th><th>A time</th><th>A tokens</th><th>A cost</th><th>A output</th><th>B time</th><th>B tokens</th><th>B cost</th><th>B output</th></tr>
+<tr><th>step</th><th>differs</th><th></th><th>time</th><th>tokens</th><th>cost</th><th>output</th></tr>
 ${rows
-  .map(
-    (row) =>
-      `<tr class="${row.changes.length > 0 ? "differs" : "same"}" data-path="${escape(row.path)}"><td class="step" style="padding-left:${8 + row.depth * 12}px">${escape(row.name)}</td><td class="changes">${escape(row.changes.join(", "))}</td>${cell(row.a, row.changes)}${cell(row.b, row.changes)}</tr>`
-  )
+  .map((row) => {
+    const differs = row.changes.length > 0 ? "differs" : "same"
+    const step = `<td class="step" rowspan="2" title="${escape(row.name)}" style="padding-left:${6 + row.depth * 12}px">${escape(row.label)}</td><td class="changes" rowspan="2">${escape(row.changes.join(", "))}</td>`
+    return `<tr class="a ${differs}" data-path="${escape(row.path)}">${step}<td class="run">A</td>${cells(row.a, row.changes)}</tr>\n<tr class="b ${differs}"><td class="run">B</td>${cells(row.b, row.changes)}</tr>`
+  })
   .join("\n")}
 </table></body></html>`

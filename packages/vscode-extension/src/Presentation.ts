@@ -44,8 +44,15 @@ const usageLines = (usage: Usage): Array<string> => {
   return lines
 }
 
-/** `durationMs` is the run's one duration (runDurationMs), the same in every view. */
-export const runView = (run: Run, usage: Usage, durationMs: number): ItemView => {
+/**
+ * `durationMs` is the run's one duration (runDurationMs), the same in every view. `awaiting`: the
+ * approvals a running run's durable run is suspended on (its payloads are in the Durable Runs view).
+ */
+export const runView = (run: Run, usage: Usage, durationMs: number, awaiting: ReadonlyArray<string> = []): ItemView => {
+  if (run.status === "running" && awaiting.length > 0) {
+    const lines = [`**${run.label}** — suspended, awaiting ${awaiting.join(", ")}`, `${formatDuration(durationMs)} so far · approve or reject it here or in the Durable Runs view`]
+    return { label: run.label, description: `awaiting ${awaiting.join(", ")}`, tooltip: lines.join("\n\n"), icon: "debug-pause", color: "list.warningForeground" }
+  }
   const description = run.status === "running" ? formatDuration(durationMs) : figure(durationMs, usage)
   const lines = [`**${run.label}** — ${run.status}`, `${formatDuration(durationMs)} · ${usageLines(usage).join(" · ")}`, `started ${new Date(run.startedMs).toLocaleString()}`]
   if (run.exitCode !== undefined) lines.push(`exit code ${run.exitCode}`)
@@ -102,7 +109,24 @@ const FAILED = "testing.iconFailed"
  * readable at the default width. The full span name is the hover's first line.
  * A step's agent is the row below it, so `team.costs.reviewed-section` shows as `team.costs`.
  */
-export const nodeLabel = (node: TraceNode): string => {
+export const nodeLabel = (node: TraceNode): string => shortened(fullLabel(node))
+
+/** Longest row name; a longer one keeps its start and end around an ellipsis. */
+const MAX_LABEL_CHARS = 32
+
+/**
+ * A name short enough for a row: long hex ids cut to their first digits, a path-like name of
+ * another library (`Workflow/aixfx/run.client.run`) to its last part, and at most MAX_LABEL_CHARS.
+ */
+const shortened = (label: string): string => {
+  const name = label.replace(/[0-9a-f]{12,}/gi, (id) => `${id.slice(0, 6)}…`)
+  const last = name.includes(" ") ? name : name.slice(name.lastIndexOf("/") + 1) || name
+  if (last.length <= MAX_LABEL_CHARS) return last
+  const half = Math.floor((MAX_LABEL_CHARS - 1) / 2)
+  return `${last.slice(0, half)}…${last.slice(-half)}`
+}
+
+const fullLabel = (node: TraceNode): string => {
   const attributes = node.span.attributes
   const afterSpace = (name: string) => name.slice(name.indexOf(" ") + 1)
   switch (node.kind) {
@@ -149,19 +173,43 @@ export const traceNodeView = (node: TraceNode, now: number): ItemView => {
 
 export type DetailRow =
   | { readonly type: "fact"; readonly label: string; readonly value: string }
-  | { readonly type: "error"; readonly label: string; readonly value: string }
+  /** The error: `lines` is its message word-wrapped, shown as rows under it so it reads at the sidebar's default width. */
+  | { readonly type: "error"; readonly label: string; readonly value: string; readonly lines: ReadonlyArray<string> }
   /** Content captured from the model call (prompt or output): opens as a chat transcript. */
   | { readonly type: "content"; readonly label: string; readonly value: string; readonly messages: number | undefined }
   | { readonly type: "source"; readonly label: string; readonly value: string; readonly link: SourceLink }
 
 const CONTENT: Record<string, string> = { "gen_ai.input.messages": "prompt", "gen_ai.output.messages": "output" }
 
+/** Characters per error line: what fits a row of the sidebar at its default width (about 300 px). */
+const ERROR_LINE_CHARS = 30
+
+/** `text` in lines of at most `width` characters, broken at spaces (a longer word is cut). */
+export const wrapWords = (text: string, width: number): ReadonlyArray<string> => {
+  const lines: Array<string> = []
+  let line = ""
+  for (const word of text.split(/\s+/).filter((part) => part !== "")) {
+    if (line !== "" && line.length + 1 + word.length <= width) {
+      line += ` ${word}`
+      continue
+    }
+    if (line !== "") lines.push(line)
+    line = word
+    while (line.length > width) {
+      lines.push(line.slice(0, width))
+      line = line.slice(width)
+    }
+  }
+  if (line !== "") lines.push(line)
+  return lines
+}
+
 const fileName = (path: string): string => path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1)
 
 /** The selected span's facts: its error and source links first, prompt and output, then status, timing and attributes. */
 export const detailRows = (span: SpanRecord, now = Date.now()): ReadonlyArray<DetailRow> => {
   const error = spanError(span)
-  const errors: Array<DetailRow> = error === undefined ? [] : [{ type: "error", label: "error", value: error }]
+  const errors: Array<DetailRow> = error === undefined ? [] : [{ type: "error", label: "error", value: error, lines: wrapWords(error, ERROR_LINE_CHARS) }]
   const sources: Array<DetailRow> = spanSourceLinks(span).map((link) => ({ type: "source", label: link.where === undefined ? "at" : `at ${link.where}`, value: `${fileName(link.path)}:${link.line}`, link }))
   const content: Array<DetailRow> = Object.entries(CONTENT).flatMap(([key, label]): Array<DetailRow> => {
     const value = span.attributes[key]

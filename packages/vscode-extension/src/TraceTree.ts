@@ -164,3 +164,12 @@ export const runDurationMs = (run: { readonly status: string; readonly startedMs
   if (live && run.endedMs === undefined) return Math.max(0, now - start)
   return Math.max(0, Math.max(...nodes.map((node) => node.endMs)) - start)
 }
+
+/** The `aixfx.run.id` the run's spans carry (a durable run's id, for a run of `@aixfx/durable`), outermost first. */
+export const traceRunId = (tree: TraceTree): string | undefined => {
+  for (const node of allNodes(tree)) {
+    const id = node.span.attributes["aixfx.run.id"]
+    if (typeof id === "string") return id
+  }
+  return undefined
+}

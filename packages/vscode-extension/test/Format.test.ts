@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { formatCost, formatDuration, formatTokens } from "../src/Format.js"
+import { wrapWords } from "../src/Presentation.js"
 
 describe("Format", () => {
   it("shows costs with the precision their size needs", () => {
@@ -20,5 +21,13 @@ describe("Format", () => {
 
   it("groups token counts", () => {
     expect(formatTokens(12_345)).toBe("12,345 tok")
+  })
+})
+
+describe("wrapWords", () => {
+  it("breaks at spaces within the width, cuts a longer word, drops extra whitespace", () => {
+    expect(wrapWords("one two  three four", 9)).toEqual(["one two", "three", "four"])
+    expect(wrapWords("abcdefghijkl xy", 5)).toEqual(["abcde", "fghij", "kl xy"])
+    expect(wrapWords("   ", 5)).toEqual([])
   })
 })

@@ -5,13 +5,13 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { chatMarkdown, parseChat, parseChatMarkdown } from "../src/Chat.js"
-import { compareRuns } from "../src/Compare.js"
+import { compareHtml, compareRuns } from "../src/Compare.js"
 import { detailRows, nodeLabel, runView, traceNodeView } from "../src/Presentation.js"
 import type { SpanRecord } from "../src/Span.js"
 import { spanError, spanSourceLinks } from "../src/SourceLinks.js"
 import { timelineData } from "../src/Timeline.js"
 import { formatDuration } from "../src/Format.js"
-import { allNodes, buildTree, firstFailure, runDurationMs, treeUsage } from "../src/TraceTree.js"
+import { allNodes, buildTree, firstFailure, runDurationMs, traceRunId, treeUsage } from "../src/TraceTree.js"
 
 const load = (name: string): ReadonlyArray<SpanRecord> => JSON.parse(readFileSync(new URL(`./traces/${name}.spans.json`, import.meta.url), "utf8"))
 const nested = load("nested-patterns")
@@ -42,6 +42,15 @@ describe("wrapper folding (nested-patterns: 79 spans, 9 model calls)", () => {
     expect(labels.slice(0, 6)).toEqual(["nested-patterns", "onboarding-note", "plan", "lead", "local-heuristic-1", "team.costs"])
     expect(Math.max(...labels.map((label) => label.length))).toBeLessThanOrEqual(24)
   })
+
+  it("shortens other libraries' long span names: the last part of a path, ids cut, 32 characters at most", () => {
+    const workflow = nested.find((span) => span.parentSpanId === undefined)!
+    const named = (name: string) => nodeLabel(buildTree([{ ...workflow, name, attributes: {} }]).roots[0]!)
+    expect(named("Workflow/aixfx/run.client.run")).toBe("run.client.run")
+    expect(named("Workflow/aixfx/run(6652f3b52a7b2001c114b7bddb37eb44).run")).toBe("run(6652f3…).run")
+    expect(named("GET /v1/traces")).toBe("GET /v1/traces")
+    expect(named("a-very-long-span-name-from-some-other-library-entirely")).toBe("a-very-long-spa…ibrary-entirely")
+  })
 })
 
 describe("failures (refund-desk: the refunds agent fails, five ancestors propagate it)", () => {
@@ -67,7 +76,8 @@ describe("failures (refund-desk: the refunds agent fails, five ancestors propaga
     expect(links).toContainEqual({ path: "/repo/packages/vscode-extension/test/e2e/workflows/refund-desk.ts", line: 11, column: 67, where: "lookUpLedger" })
     expect(links.some((link) => link.path.includes("node_modules"))).toBe(false)
     const rows = detailRows(span)
-    expect(rows[0]).toMatchObject({ type: "error", label: "error" })
+    // The message in lines that fit the sidebar at its default width.
+    expect(rows[0]).toMatchObject({ type: "error", label: "error", lines: ['AgentFailed: Agent "refunds"', "failed: ledger has no invoice", "1042"] })
     expect(rows.filter((row) => row.type === "source").map((row) => row.value)).toContain("refund-desk.ts:11")
   })
 
@@ -124,6 +134,20 @@ describe("one duration per run", () => {
   })
 })
 
+describe("a run that is a suspended durable run", () => {
+  it("is found by the run id its spans carry, and its Runs row says what it waits for", () => {
+    const workflow = nested.find((span) => span.parentSpanId === undefined)!
+    const durable = buildTree([{ ...workflow, endMs: workflow.startMs, open: true, attributes: { ...workflow.attributes, "aixfx.run.id": "note-1" } }])
+    expect(traceRunId(durable)).toBe("note-1")
+    expect(traceRunId(buildTree([]))).toBeUndefined()
+    const run = { id: "r", label: "approval-wait", source: "process" as const, status: "running" as const, startedMs: workflow.startMs, droppedSpans: 0 }
+    expect(runView(run, treeUsage(durable), 5_000, ["publish"])).toMatchObject({ description: "awaiting publish", icon: "debug-pause" })
+    // Once decided (nothing awaited) or finished, the row is an ordinary run's again.
+    expect(runView(run, treeUsage(durable), 5_000, [])).toMatchObject({ description: "5.00 s", icon: "sync~spin" })
+    expect(runView({ ...run, status: "succeeded", endedMs: workflow.startMs + 5_000 }, treeUsage(durable), 5_000, ["publish"]).icon).toBe("pass")
+  })
+})
+
 describe("prompts as chat, and two runs compared", () => {
   it("turns captured messages into a transcript and back", () => {
     const chat = nested.find((span) => span.name.startsWith("chat "))!
@@ -145,5 +169,10 @@ describe("prompts as chat, and two runs compared", () => {
     expect(differing.map((row) => row.name)).toEqual(["chat local-heuristic-1"])
     expect(differing[0]!.changes).toContain("tokens")
     expect(rows.every((row) => !row.changes.includes("only in A") && !row.changes.includes("only in B"))).toBe(true)
+    // The page puts run A's facts above run B's for each step (seven columns), the changed ones highlighted.
+    const html = compareHtml("A", "B", rows, "vscode-resource:")
+    expect(html.match(/<tr class="a /g)).toHaveLength(rows.length)
+    expect(html.match(/<tr class="b /g)).toHaveLength(rows.length)
+    expect(html).toMatch(/<td class="output changed">[^<]*another plan[^<]*<\/td>/)
   })
 })

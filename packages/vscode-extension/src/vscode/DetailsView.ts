@@ -3,7 +3,16 @@ import * as vscode from "vscode"
 import { type DetailRow, detailRows } from "../Presentation.js"
 import type { SpanRecord } from "../Span.js"
 
-export class DetailsView implements vscode.TreeDataProvider<DetailRow> {
+/** One line of a wrapped error message, under the error's row. */
+interface ErrorLine {
+  readonly type: "line"
+  readonly text: string
+  readonly error: DetailRow
+}
+
+type Row = DetailRow | ErrorLine
+
+export class DetailsView implements vscode.TreeDataProvider<Row> {
   private readonly changed = new vscode.EventEmitter<undefined>()
   readonly onDidChangeTreeData = this.changed.event
   private rows: ReadonlyArray<DetailRow> = []
@@ -19,12 +28,22 @@ export class DetailsView implements vscode.TreeDataProvider<DetailRow> {
     return this.span
   }
 
-  getTreeItem(row: DetailRow): vscode.TreeItem {
+  getTreeItem(row: Row): vscode.TreeItem {
+    if (row.type === "line") {
+      const item = new vscode.TreeItem(row.text, vscode.TreeItemCollapsibleState.None)
+      item.tooltip = row.error.value
+      item.command = { command: "aixfx.showSpanContent", title: "Show in Editor", arguments: [row.error] }
+      item.contextValue = "detail.errorLine"
+      return item
+    }
     const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None)
     item.description = row.value.length > 200 ? `${row.value.slice(0, 200)}…` : row.value
     item.tooltip = row.value.length > 4_000 ? `${row.value.slice(0, 4_000)}…` : row.value
     switch (row.type) {
       case "error":
+        // The message is in the rows below, wrapped; the row itself only says there is one.
+        item.description = ""
+        item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded
         item.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("testing.iconFailed"))
         item.command = { command: "aixfx.showSpanContent", title: "Show in Editor", arguments: [row] }
         break
@@ -48,8 +67,9 @@ export class DetailsView implements vscode.TreeDataProvider<DetailRow> {
     return item
   }
 
-  getChildren(row?: DetailRow): Array<DetailRow> {
-    return row === undefined ? [...this.rows] : []
+  getChildren(row?: Row): Array<Row> {
+    if (row === undefined) return [...this.rows]
+    return row.type === "error" ? row.lines.map((text) => ({ type: "line", text, error: row })) : []
   }
 
   dispose(): void {

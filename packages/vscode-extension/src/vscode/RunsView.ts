@@ -12,17 +12,25 @@ export class RunsView implements vscode.TreeDataProvider<Run> {
 
   constructor(
     private readonly store: RunStore,
-    private readonly trees: TraceTrees
+    private readonly trees: TraceTrees,
+    /** The approvals a run waits for (its durable run's, when it is suspended). */
+    private readonly awaiting: (run: Run) => ReadonlyArray<string>
   ) {}
 
-  refresh(): void {
+  /** Running runs' clocks stop at one instant per redraw: `now`, the same the Trace view is drawn at. */
+  private now = Date.now()
+
+  refresh(now = Date.now()): void {
+    this.now = now
     this.changed.fire(undefined)
   }
 
   getTreeItem(run: Run): vscode.TreeItem {
     const tree = this.trees.get(run.id)
-    const view = runView(run, treeUsage(tree), runDurationMs(run, tree, Date.now()))
-    const item = treeItem(view, run.id, vscode.TreeItemCollapsibleState.None, run.status === "running" ? "run.running" : "run")
+    const awaiting = run.status === "running" ? this.awaiting(run) : []
+    const view = runView(run, treeUsage(tree), runDurationMs(run, tree, this.now), awaiting)
+    const contextValue = run.status !== "running" ? "run" : awaiting.length > 0 ? "run.awaiting" : "run.running"
+    const item = treeItem(view, run.id, vscode.TreeItemCollapsibleState.None, contextValue)
     item.command = { command: "aixfx.selectRun", title: "Show Trace", arguments: [run.id] }
     return item
   }

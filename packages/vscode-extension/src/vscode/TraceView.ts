@@ -8,9 +8,12 @@ export class TraceView implements vscode.TreeDataProvider<TraceNode> {
   private readonly changed = new vscode.EventEmitter<undefined>()
   readonly onDidChangeTreeData = this.changed.event
   private tree: TraceTree = { roots: [], byKey: new Map() }
+  /** The time open spans run until: one instant per redraw, so a parent's clock is never behind its child's. */
+  private now = Date.now()
 
-  show(tree: TraceTree): void {
+  show(tree: TraceTree, now = Date.now()): void {
     this.tree = tree
+    this.now = now
     this.changed.fire(undefined)
   }
 
@@ -21,7 +24,7 @@ export class TraceView implements vscode.TreeDataProvider<TraceNode> {
   getTreeItem(node: TraceNode): vscode.TreeItem {
     // Open, so a run shows its whole shape at a glance.
     const state = node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded
-    const item = treeItem(traceNodeView(node, Date.now()), node.key, state, `span.${node.kind}`)
+    const item = treeItem(traceNodeView(node, this.now), node.key, state, `span.${node.kind}`)
     // The id must not change while the span runs or when it fails: VS Code keeps selection and expansion by id.
     return item
   }

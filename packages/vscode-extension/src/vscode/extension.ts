@@ -21,7 +21,7 @@ import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
 import { type DurableRun, storePath } from "../DurableRuns.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
 import { TraceTrees } from "../TraceTrees.js"
-import { type TraceNode, type TraceTree, firstFailure, runningNodes } from "../TraceTree.js"
+import { type TraceNode, type TraceTree, firstFailure, runningNodes, traceRunId } from "../TraceTree.js"
 import { type Launched } from "../Launcher.js"
 import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
 import { DetailsView } from "./DetailsView.js"
@@ -67,7 +67,12 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   let selectedRunId: string | undefined = store.runs()[0]?.id
 
   const workflowsView = new WorkflowsView(() => settings.workflowGlobs)
-  const runsView = new RunsView(store, trees)
+  /** The durable run a run of this window is (its spans carry the durable run's id), as the Durable Runs view last listed it. */
+  const durableRunOf = (run: Run): DurableRun | undefined => {
+    const id = traceRunId(trees.get(run.id))
+    return id === undefined ? undefined : durableView.list().find((durable) => durable.runId === id)
+  }
+  const runsView = new RunsView(store, trees, (run) => durableRunOf(run)?.awaiting.map((approval) => approval.name) ?? [])
   const traceView = new TraceView()
   const detailsView = new DetailsView()
   const workspaceRoot = (): string | undefined => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath
@@ -77,6 +82,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     store: durableStore,
     searchFrom: () => [...new Set(workflowsView.list().map((workflow) => dirname(workflow.path)))]
   })
+  // A run of this window that is a durable run shows what it waits for in its Runs row.
+  context.subscriptions.push(durableView.onDidChangeTreeData(() => runsView.refresh()))
   const codeLens = new WorkflowCodeLens(
     (path) => workflowsView.find(path),
     (uri) => drafts.get(uri)?.request.model
@@ -102,10 +109,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     timeline
   )
 
-  const showSelectedRun = (): void => {
+  const showSelectedRun = (now = Date.now()): void => {
     const run = selectedRunId === undefined ? undefined : store.run(selectedRunId)
     const tree = run === undefined ? { roots: [], byKey: new Map() } : trees.get(run.id)
-    traceView.show(tree)
+    traceView.show(tree, now)
     traceTree.description = run?.label ?? ""
     traceTree.message = run === undefined ? "Select a run to see its trace." : tree.roots.length === 0 ? "No spans received yet." : ""
     if (run !== undefined) timeline.update(run, tree)
@@ -124,8 +131,9 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     redraw ??= setTimeout(() => {
       redraw = undefined
       if (selectedRunId !== undefined && store.run(selectedRunId) === undefined) selectedRunId = store.runs()[0]?.id
-      runsView.refresh()
-      showSelectedRun()
+      const now = Date.now()
+      runsView.refresh(now)
+      showSelectedRun(now)
     }, 250)
     save ??= setTimeout(() => {
       save = undefined
@@ -137,9 +145,13 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   const ticker = setInterval(() => {
     const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
     if (!live) return
-    runsView.refresh()
+    // A running durable run may have suspended (or been decided) since: read its store again when it changed.
+    if (store.runs().some((run) => run.status === "running" && traceRunId(trees.get(run.id)) !== undefined)) void durableView.refreshIfChanged()
+    // One instant for both views, so the Runs row and the trace's root show the same clock.
+    const now = Date.now()
+    runsView.refresh(now)
     // The whole tree: an element-only refresh did not redraw a running row in code-server 4.139.
-    showSelectedRun()
+    showSelectedRun(now)
   }, 1_000)
 
   let receiver: Receiver | undefined
@@ -197,6 +209,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     })
     return run.id
   }
+
+  /** A decision's run: a Durable Runs row or id as given; a Runs row stands for its durable run. */
+  const durableArgument = (arg: DurableRun | Run | string | undefined): DurableRun | string | undefined =>
+    typeof arg === "object" && !("runId" in arg) ? durableRunOf(arg) : arg
 
   const runArgument = (arg: Run | string | undefined): Run | undefined => {
     const id = typeof arg === "string" ? arg : (arg?.id ?? selectedRunId)
@@ -406,12 +422,14 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     vscode.commands.registerCommand("aixfx.replayModelCall", replayModelCall),
     vscode.commands.registerCommand("aixfx.runReplay", runReplay),
     vscode.commands.registerCommand("aixfx.refreshDurableRuns", () => durableView.refresh()),
-    vscode.commands.registerCommand("aixfx.approveRun", (run?: DurableRun | string, approval?: string, payload?: unknown) =>
-      durableView.approve(run, { ...(approval === undefined ? {} : { approval }), ...(payload === undefined ? {} : { payload }) })
+    vscode.commands.registerCommand("aixfx.approveRun", (run?: DurableRun | Run | string, approval?: string, payload?: unknown) =>
+      durableView.approve(durableArgument(run), { ...(approval === undefined ? {} : { approval }), ...(payload === undefined ? {} : { payload }) })
     ),
-    vscode.commands.registerCommand("aixfx.approveRunEdited", (run?: DurableRun | string, approval?: string) => durableView.approve(run, { edit: true, ...(approval === undefined ? {} : { approval }) })),
-    vscode.commands.registerCommand("aixfx.rejectRun", (run?: DurableRun | string, approval?: string, reason?: string) =>
-      durableView.reject(run, { ...(approval === undefined ? {} : { approval }), ...(reason === undefined ? {} : { reason }) })
+    vscode.commands.registerCommand("aixfx.approveRunEdited", (run?: DurableRun | Run | string, approval?: string) =>
+      durableView.approve(durableArgument(run), { edit: true, ...(approval === undefined ? {} : { approval }) })
+    ),
+    vscode.commands.registerCommand("aixfx.rejectRun", (run?: DurableRun | Run | string, approval?: string, reason?: string) =>
+      durableView.reject(durableArgument(run), { ...(approval === undefined ? {} : { approval }), ...(reason === undefined ? {} : { reason }) })
     ),
     vscode.workspace.onDidCloseTextDocument((document) => drafts.delete(document.uri.toString())),
     traceTree.onDidChangeSelection((event) => {

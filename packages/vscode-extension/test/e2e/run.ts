@@ -112,14 +112,19 @@ const webviewFrame = async (page: Page, selector: string, timeoutMs: number): Pr
 }
 
 /**
- * Rows of the Workflows, Runs and Trace views whose name or figure does not fit: their text is cut
- * off on screen. (Span Details rows are key/value pairs whose long values end in the hover.)
+ * Rows of the Workflows, Runs and Trace views, and the lines of an error in Span Details, whose
+ * text does not fit: it is cut off on screen. (Other Span Details rows are key/value pairs whose
+ * long values end in the hover.)
  */
 const clippedRows = (page: Page): Promise<ReadonlyArray<string>> =>
   page.evaluate(() => {
     const clipped: Array<string> = []
-    const panes = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].filter((pane) => !(pane.querySelector(".pane-header")?.textContent ?? "").includes("Span Details"))
-    for (const row of panes.flatMap((pane) => [...pane.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']")])) {
+    // (No named functions in here: the page would not know the __name helper tsx wraps them in.)
+    const rows = [...document.querySelectorAll<HTMLElement>(".part.sidebar .pane")].flatMap((pane) => {
+      const inPane = [...pane.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']")]
+      return (pane.querySelector(".pane-header")?.textContent ?? "").includes("Span Details") ? inPane.filter((row) => row.getAttribute("aria-level") === "2") : inPane
+    })
+    for (const row of rows) {
       const container = row.querySelector<HTMLElement>(".monaco-icon-label-container")
       if (container === null || container.clientWidth === 0) continue
       const box = container.getBoundingClientRect()
@@ -160,6 +165,51 @@ const traceRows = (page: Page): Promise<ReadonlyArray<readonly [number, string, 
 /** A Runs row of `workflow` that shows `icon` (pass, error, sync~spin → "sync"). */
 const runRow = (page: Page, workflow: string, icon: string) =>
   page.locator(".monaco-list-row[role='treeitem']", { hasText: workflow }).filter({ has: page.locator(`.codicon-${icon}`) }).first()
+
+/**
+ * The lines the active terminal shows (xterm's DOM renderer: the e2e settings turn GPU rendering
+ * off), with the panel maximized so that many show; a row as wide as the terminal continues on the next.
+ */
+const terminalLines = async (page: Page): Promise<ReadonlyArray<string>> => {
+  const read = () => page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".terminal-wrapper.active .xterm-rows > div")].map((line) => (line.textContent ?? "").replace(/\u00a0/g, " ")))
+  // The terminal redraws after a resize: read until it shows text, the same twice.
+  const settled = async (): Promise<ReadonlyArray<string>> => {
+    let last: ReadonlyArray<string> = []
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      await page.waitForTimeout(500)
+      const now = await read()
+      if (now.some((line) => line.trim() !== "") && JSON.stringify(now) === JSON.stringify(last)) break
+      last = now
+    }
+    return last
+  }
+  await commandPalette(page, "View: Toggle Maximized Panel")
+  const maximized = await settled()
+  await commandPalette(page, "View: Toggle Maximized Panel")
+  // Should the maximized panel show nothing, what the normal one shows.
+  const rows = maximized.some((line) => line.trim() !== "") ? maximized : await settled()
+  const columns = Math.max(0, ...rows.map((line) => line.length))
+  const lines: Array<string> = []
+  let pending = ""
+  for (const line of rows) {
+    pending += line
+    if (line.length < columns) {
+      lines.push(pending.trimEnd())
+      pending = ""
+    }
+  }
+  if (pending !== "") lines.push(pending.trimEnd())
+  return lines
+}
+
+/** A duration as the extension shows it ("443 ms", "1.07 s") in ms, with the half-step it may be off by. */
+const shownDuration = (text: string): { readonly ms: number; readonly within: number } => {
+  const ms = /^(\d+) ms$/.exec(text)
+  if (ms !== null) return { ms: Number(ms[1]), within: 0.5 }
+  const seconds = /^(\d+\.\d\d) s$/.exec(text)
+  if (seconds !== null) return { ms: Number(seconds[1]) * 1000, within: 5 }
+  throw new Error(`"${text}" is not a duration`)
+}
 
 const uiPhase = async (browser: Browser, base: string, workspace: string): Promise<void> => {
   // The sidebar keeps its default width; the window is tall so the trees show many rows at once.
@@ -211,8 +261,22 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
     })
     await shot("views.png")
 
+    await check("one duration per run: the Runs row, the trace root and the terminal's cost table show the same time (nested-patterns)", async () => {
+      const lines = await terminalLines(page)
+      const tableRow = lines.map((line) => /^run nested-patterns \([0-9a-f]{8}\)\s.*\s(\d+) ms$/.exec(line)).find((match) => match !== null)
+      if (tableRow === undefined) throw new Error(`no run row in the terminal's cost table: ${JSON.stringify(lines.slice(-20))}`)
+      const terminalMs = Number(tableRow![1])
+      const runsRow = (await runRow(page, "nested-patterns", "pass").locator(".label-description").innerText()).trim()
+      const [root] = await traceRows(page)
+      if (root === undefined || root[1] !== "nested-patterns") throw new Error(`the trace's root is ${JSON.stringify(root)}`)
+      if (runsRow !== root[2]) throw new Error(`Runs row says ${runsRow}, trace root says ${root[2]}`)
+      // The terminal prints whole ms; the views round to their own step (1 ms, or 10 ms from a second up).
+      const shown = shownDuration(runsRow)
+      if (Math.abs(shown.ms - terminalMs) > shown.within + 1) throw new Error(`the views say ${runsRow}, the terminal's cost table ${terminalMs} ms`)
+    })
+
     let timeline: Frame | undefined
-    await check("the timeline: time axis, legend, one bar per folded node, filters", async () => {
+    await check("the timeline: time axis, legend, one bar per folded node, search, filters by agent / model / errors, sticky header", async () => {
       await commandPalette(page, "aixfx: Open Trace Timeline")
       const frame = await webviewFrame(page, "#chart .bar", 30_000)
       const bars = await frame.locator("#chart .bar").count()
@@ -224,6 +288,28 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       const shown = await frame.locator("#chart .row:not(.hidden)").count()
       if (shown === 0 || shown >= bars) throw new Error(`search "critic" shows ${shown} of ${bars} rows`)
       await frame.locator("#search").fill("")
+      const visibleLabels = () => frame.locator("#chart .row:not(.hidden) .label").allInnerTexts()
+      // Filters: by agent (its spans), by model (its 9 model calls), errors only (none in this run).
+      await frame.locator("#agent").selectOption("critic")
+      const critic = await visibleLabels()
+      if (critic.length === 0 || critic.length >= bars || !critic.some((label) => label.includes("critic"))) throw new Error(`agent filter "critic" shows ${JSON.stringify(critic)}`)
+      await frame.locator("#agent").selectOption("")
+      await frame.locator("#model").selectOption({ index: 1 })
+      const models = await visibleLabels()
+      if (models.length !== 9 || models.some((label) => !label.includes("local-heuristic-1"))) throw new Error(`model filter shows ${JSON.stringify(models)}`)
+      await frame.locator("#model").selectOption("")
+      await frame.locator("#errors-only").check()
+      if ((await visibleLabels()).length !== 0) throw new Error("errors only shows rows of a run without errors")
+      await frame.locator("#errors-only").uncheck()
+      if ((await visibleLabels()).length !== bars) throw new Error("clearing the filters does not show every row again")
+      // The header (tools, legend, time axis) stays at the top while the rows scroll under it.
+      const sticky = await frame.evaluate(() => {
+        window.scrollTo(0, 600)
+        const result = { scrolled: window.scrollY, headerTop: document.getElementById("top")!.getBoundingClientRect().top, axisTop: document.getElementById("axis")!.getBoundingClientRect().top }
+        window.scrollTo(0, 0)
+        return result
+      })
+      if (sticky.scrolled < 100 || Math.abs(sticky.headerTop) > 1 || sticky.axisTop < 0) throw new Error(`the header does not stay on top: ${JSON.stringify(sticky)}`)
       timeline = frame
     })
     await shot("timeline.png")
@@ -273,16 +359,26 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       if (JSON.stringify((await rows()).map((row) => row.hidden)) !== JSON.stringify(before.map((row) => row.hidden))) throw new Error("expanding did not show the subtree again")
     })
 
-    await check("Replay Model Call: the lead's chat prompt opens as a chat and runs again on the same model", async () => {
+    await check("Replay Model Call: the lead's chat prompt opens as a chat, is edited and runs again on the same model: output, tokens, cost", async () => {
       await labelRow(page, "local-heuristic-1").first().click()
       await row(page, "prompt", "messages").waitFor({ timeout: 15_000 })
       await commandPalette(page, "aixfx: Replay Model Call")
       await page.locator(".monaco-editor .view-lines", { hasText: "## system" }).first().waitFor({ timeout: 90_000 })
       await page.locator(".tab.active", { hasText: "Replay on local:local-heuristic-1" }).waitFor({ timeout: 90_000 })
+      // Edit the prompt: the user's message (the last line) asks for the costs part only.
+      await page.locator(".monaco-editor .view-lines", { hasText: "## system" }).first().click()
+      await page.keyboard.press("Control+End")
+      await page.keyboard.press("ArrowUp")
+      await page.keyboard.press("Control+L")
+      await page.keyboard.type("Explain how the router keeps model costs low.\n")
+      await page.locator(".monaco-editor .view-lines", { hasText: "## user" }).filter({ hasNotText: "reflection improves" }).first().waitFor({ timeout: 15_000 })
       await commandPalette(page, "aixfx: Run Replay")
       const output = page.locator(".monaco-editor .view-lines", { hasText: "Replay output (local:local-heuristic-1)" }).first()
       await output.waitFor({ timeout: 180_000 })
-      if (!(await output.innerText()).includes("assistant")) throw new Error("the replay shows no answer")
+      const text = (await output.innerText()).replace(/\s+/g, " ")
+      if (!/\d+ tok in · \d+ tok out · \$/.test(text)) throw new Error(`the replay shows no tokens and cost: ${text}`)
+      // The answer follows the edited prompt: the costs part, not the quality part the run asked for.
+      if (!text.includes("router keeps model costs low") || text.includes("reflection improves")) throw new Error(`the replay did not answer the edited prompt: ${text}`)
     })
     await shot("replay.png")
 
@@ -300,8 +396,9 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
         return [...(pane?.querySelectorAll<HTMLElement>(".monaco-list-row[role='treeitem']") ?? [])].filter((row) => row.querySelector(".codicon-error") !== null).map((row) => row.querySelector(".label-name")?.textContent ?? "")
       })
       if (JSON.stringify(marked) !== JSON.stringify(["refunds"])) throw new Error(`error mark on trace rows: ${JSON.stringify(marked)}`)
-      await row(page, "error", "ledger has no invoice 1042").waitFor({ timeout: 15_000 })
-      await assertNothingClipped(page, "Trace of a failed run")
+      // The error's message reads in Span Details at the default width: wrapped into rows, none cut off.
+      await row(page, "has no invoice").waitFor({ timeout: 15_000 })
+      await assertNothingClipped(page, "Trace and error of a failed run")
     })
     await shot("failure.png")
 
@@ -318,11 +415,18 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       await runFromPalette(page, "slow-review")
       const running = labelRow(page, "publisher").filter({ has: page.locator(".codicon-loading") }).first()
       await running.waitFor({ timeout: 120_000 })
-      const first = await running.innerText()
-      await page.waitForTimeout(2_500)
-      const later = await labelRow(page, "publisher").first().innerText()
+      const first = await running.locator(".label-description").innerText()
+      await page.waitForTimeout(2_000)
+      // Still the running row (its spinner), with a later figure: the clock ticks while the span is open.
+      const later = await running.locator(".label-description").innerText({ timeout: 5_000 })
       if (later === first) throw new Error(`the clock did not move: ${first}`)
-      if ((await runRow(page, "slow-review", "sync").count()) !== 1) throw new Error("the run is no longer running")
+      // The Runs row and the trace's root tick together: one clock per run (the views redraw at one instant).
+      const clocks = async () => [(await runRow(page, "slow-review", "sync").locator(".label-description").innerText()).trim(), (await traceRows(page))[0]?.[2] ?? ""] as const
+      const deadline = Date.now() + 10_000
+      for (let seen = await clocks(); seen[0] !== seen[1]; seen = await clocks()) {
+        if (Date.now() > deadline) throw new Error(`the Runs row says ${seen[0]}, the trace's root ${seen[1]}`)
+        await page.waitForTimeout(100)
+      }
       liveSeen = true
       await shot("live.png")
       await runRow(page, "slow-review", "pass").waitFor({ timeout: 60_000 })
@@ -348,10 +452,16 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       const frame = await webviewFrame(page, "#compare", 30_000)
       const changed = await frame.locator("tr.differs", { hasText: "local-heuristic-1" }).first().innerText()
       if (!changed.includes("output")) throw new Error(`the reviewer's chat step is not flagged as changed: ${changed}`)
+      // Both runs' outputs of that step are on screen, highlighted, and the table fits the panel (nothing to scroll sideways to).
+      const shown = await frame.evaluate(() => {
+        const changedOutputs = [...document.querySelectorAll<HTMLElement>("tr.differs td.output.changed")].filter((td) => td.getBoundingClientRect().width > 0)
+        return { outputs: changedOutputs.length, overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth }
+      })
+      if (shown.outputs < 2 || shown.overflow > 1) throw new Error(`compare page: ${JSON.stringify(shown)}`)
     })
     await shot("compare.png")
 
-    await check("Durable Runs: a suspended run shows what it waits for (payload in the hover); Approve makes it done", async () => {
+    await check("a suspended durable run: Durable Runs and its Runs row show what it waits for (payload in the hover); Approve with Edited Payload edits it as JSON and the run goes on with the edit", async () => {
       await commandPalette(page, "aixfx: Focus on Durable Runs View")
       await runFromPalette(page, "approval-wait")
       // The CLI takes seconds per call on a loaded machine; the view lists the run once the runner has written it.
@@ -362,10 +472,28 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       await page.locator(".monaco-hover", { hasText: "Durable runs" }).first().waitFor({ timeout: 30_000 })
       await shot("durable-suspended.png")
       await page.mouse.move(0, 0)
-      await waiting.hover()
-      await waiting.locator(".action-label[aria-label='Approve']").click()
+      // The run's own row in the Runs view says so too, and offers the decisions.
+      const runWaiting = row(page, "approval-wait", "awaiting publish").filter({ has: page.locator(".codicon-debug-pause") })
+      await runWaiting.waitFor({ timeout: 60_000 })
+      await runWaiting.hover()
+      for (const action of ["Approve", "Reject"]) await runWaiting.locator(`.action-label[aria-label='${action}']`).waitFor({ timeout: 15_000 })
+      await shot("runs-awaiting.png")
+      // Approve with Edited Payload (from the Runs row): the payload opens as JSON in an input box; the run continues with the edit.
+      await runWaiting.locator(".action-label[aria-label='Approve with Edited Payload']").click()
+      const input = page.locator(".quick-input-widget input")
+      await input.waitFor({ state: "visible", timeout: 30_000 })
+      const asked = JSON.parse(await input.inputValue()) as { title: string; body: string }
+      if (asked.title !== "Durable runs" || asked.body === "") throw new Error(`the input box holds ${JSON.stringify(asked)}`)
+      await input.fill("{ not json")
+      await page.locator(".quick-input-widget", { hasText: "Not JSON" }).first().waitFor({ timeout: 15_000 })
+      await input.fill(JSON.stringify({ ...asked, title: "Edited in the e2e" }))
+      await shot("durable-edit-payload.png")
+      await page.keyboard.press("Enter")
       await row(page, "e2e-", "done").filter({ has: page.locator(".codicon-pass") }).waitFor({ timeout: 300_000 })
       await runRow(page, "approval-wait", "pass").waitFor({ timeout: 120_000 })
+      // The run published what was approved: the edited title (its terminal is the active one, the last run started).
+      const lines = await terminalLines(page)
+      if (!lines.some((line) => line.startsWith("Published: Edited in the e2e: "))) throw new Error(`the run did not publish the edited payload: ${JSON.stringify(lines.slice(-12))}`)
     })
     await shot("durable-approved.png")
   } finally {
@@ -471,6 +599,8 @@ const main = async (): Promise<void> => {
       "extensions.autoUpdate": false,
       "update.mode": "none",
       "workbench.tips.enabled": false,
+      // xterm's DOM renderer, so the suite reads what a terminal shows.
+      "terminal.integrated.gpuAcceleration": "off",
       "aixfx.captureContent": true,
       // Outside the repository the UI phase opens: the approval run's store.
       "aixfx.durable.store": join(tmp, "durable", "runs.db")
