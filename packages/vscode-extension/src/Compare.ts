@@ -103,8 +103,9 @@ const cells = (step: StepFacts | undefined, changes: ReadonlyArray<string>): str
 }
 
 /**
- * A static page (no script): per step, run A's facts above run B's, changed cells highlighted. A
- * over B (not side by side in ten columns) keeps every column readable in a half-width editor.
+ * A static page (no script): per step, a line naming it (and what differs), then run A's facts
+ * above run B's, changed cells highlighted. Five columns, the output taking the rest of the width,
+ * so it reads even in a narrow editor group.
  */
 export const compareHtml = (titleA: string, titleB: string, rows: ReadonlyArray<CompareRow>, cspSource: string): string => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
@@ -115,25 +116,25 @@ h1 { font-size: 1.3em; }
 table { border-collapse: collapse; width: 100%; }
 th { position: sticky; top: 0; background: var(--vscode-editor-background); text-align: left; }
 th, td { padding: 2px 6px; vertical-align: top; }
-tr.a td { border-top: 1px solid var(--vscode-widget-border, rgba(128, 128, 128, 0.35)); }
+tr.step td { border-top: 1px solid var(--vscode-widget-border, rgba(128, 128, 128, 0.35)); padding-top: 6px; overflow-wrap: anywhere; }
 td.figure { white-space: nowrap; }
-td.output { overflow-wrap: anywhere; }
-td.step { white-space: nowrap; }
-td.run { color: var(--vscode-descriptionForeground); }
+td.output { overflow-wrap: anywhere; width: 100%; }
+td.run { color: var(--vscode-descriptionForeground); padding-left: 12px; }
 td.changed { background: var(--vscode-diffEditor-insertedTextBackground, rgba(255, 200, 0, 0.25)); font-weight: bold; }
 td.missing { color: var(--vscode-descriptionForeground); }
-tr.differs td.step { font-weight: bold; }
+tr.step.differs .name { font-weight: bold; }
 .changes { color: var(--vscode-charts-orange); }
 </style><title>Compare runs</title></head><body>
 <h1>A: ${escape(titleA)}<br>B: ${escape(titleB)}</h1>
 <p>${rows.filter((row) => row.changes.length > 0).length} of ${rows.length} steps differ.</p>
 <table id="compare">
-<tr><th>step</th><th>differs</th><th></th><th>time</th><th>tokens</th><th>cost</th><th>output</th></tr>
+<tr><th></th><th>time</th><th>tokens</th><th>cost</th><th>output</th></tr>
 ${rows
   .map((row) => {
     const differs = row.changes.length > 0 ? "differs" : "same"
-    const step = `<td class="step" rowspan="2" title="${escape(row.name)}" style="padding-left:${6 + row.depth * 12}px">${escape(row.label)}</td><td class="changes" rowspan="2">${escape(row.changes.join(", "))}</td>`
-    return `<tr class="a ${differs}" data-path="${escape(row.path)}">${step}<td class="run">A</td>${cells(row.a, row.changes)}</tr>\n<tr class="b ${differs}"><td class="run">B</td>${cells(row.b, row.changes)}</tr>`
+    const changes = row.changes.length > 0 ? ` <span class="changes">${escape(row.changes.join(", "))}</span>` : ""
+    const step = `<tr class="step ${differs}" data-path="${escape(row.path)}"><td colspan="5" title="${escape(row.name)}" style="padding-left:${6 + row.depth * 12}px"><span class="name">${escape(row.label)}</span>${changes}</td></tr>`
+    return `${step}\n<tr class="a ${differs}"><td class="run">A</td>${cells(row.a, row.changes)}</tr>\n<tr class="b ${differs}"><td class="run">B</td>${cells(row.b, row.changes)}</tr>`
   })
   .join("\n")}
 </table></body></html>`

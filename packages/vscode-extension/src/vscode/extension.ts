@@ -147,9 +147,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     if (!live) return
     // A running durable run may have suspended (or been decided) since: read its store again when it changed.
     if (store.runs().some((run) => run.status === "running" && traceRunId(trees.get(run.id)) !== undefined)) void durableView.refreshIfChanged()
-    // One instant for both views, so the Runs row and the trace's root show the same clock.
+    // One instant for both views, so the Runs row and the trace's root show the same clock. A run
+    // that waits for an approval shows no clock: its row is not redrawn (its buttons stay put).
     const now = Date.now()
-    runsView.refresh(now)
+    if (store.runs().some((run) => run.status === "running" && (durableRunOf(run)?.awaiting.length ?? 0) === 0)) runsView.refresh(now)
     // The whole tree: an element-only refresh did not redraw a running row in code-server 4.139.
     showSelectedRun(now)
   }, 1_000)

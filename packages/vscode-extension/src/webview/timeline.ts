@@ -57,15 +57,15 @@ const drawLegend = (): void => {
   legend.replaceChildren(...entries, failed, propagated, running)
 }
 
-/** Ticks at a round step (1, 2, 5 × 10^n ms) about 100 px apart at the current zoom. */
+/** Ticks at a round step (1, 2, 5 × 10^n ms) at least 70 px apart at the current zoom. */
 const drawAxis = (totalMs: number): void => {
   const width = (axis.parentElement?.clientWidth ?? 600) * zoom
-  const rough = (totalMs / Math.max(1, width)) * 100
+  const rough = (totalMs / Math.max(1, width)) * 70
   const magnitude = 10 ** Math.floor(Math.log10(Math.max(rough, 0.001)))
   const step = [1, 2, 5, 10].map((f) => f * magnitude).find((s) => s >= rough) ?? rough
   const ticks: Array<HTMLElement> = []
   for (let at = 0; at <= totalMs && ticks.length < 500; at += step) {
-    const tick = element("span", "tick", formatDuration(at))
+    const tick = element("span", "tick", at === 0 ? "0" : formatDuration(at))
     tick.style.left = `${(at / totalMs) * 100}%`
     ticks.push(tick)
   }

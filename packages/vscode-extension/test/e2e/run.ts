@@ -168,26 +168,17 @@ const runRow = (page: Page, workflow: string, icon: string) =>
 
 /**
  * The lines the active terminal shows (xterm's DOM renderer: the e2e settings turn GPU rendering
- * off), with the panel maximized so that many show; a row as wide as the terminal continues on the next.
+ * off; a small font and no secondary side bar leave room for a cost table's lines); a row as wide
+ * as the terminal continues on the next. Read until it shows text, the same twice.
  */
 const terminalLines = async (page: Page): Promise<ReadonlyArray<string>> => {
-  const read = () => page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".terminal-wrapper.active .xterm-rows > div")].map((line) => (line.textContent ?? "").replace(/\u00a0/g, " ")))
-  // The terminal redraws after a resize: read until it shows text, the same twice.
-  const settled = async (): Promise<ReadonlyArray<string>> => {
-    let last: ReadonlyArray<string> = []
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
-      await page.waitForTimeout(500)
-      const now = await read()
-      if (now.some((line) => line.trim() !== "") && JSON.stringify(now) === JSON.stringify(last)) break
-      last = now
-    }
-    return last
+  let rows: ReadonlyArray<string> = []
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+    const now = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".terminal-wrapper.active .xterm-rows > div")].map((line) => (line.textContent ?? "").replace(/\u00a0/g, " ")))
+    if (now.some((line) => line.trim() !== "") && JSON.stringify(now) === JSON.stringify(rows)) break
+    rows = now
+    await page.waitForTimeout(500)
   }
-  await commandPalette(page, "View: Toggle Maximized Panel")
-  const maximized = await settled()
-  await commandPalette(page, "View: Toggle Maximized Panel")
-  // Should the maximized panel show nothing, what the normal one shows.
-  const rows = maximized.some((line) => line.trim() !== "") ? maximized : await settled()
   const columns = Math.max(0, ...rows.map((line) => line.length))
   const lines: Array<string> = []
   let pending = ""
@@ -220,6 +211,8 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
   try {
     await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 })
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 })
+    // The secondary side bar stays empty here; closed, the editors and the terminal get its width.
+    await commandPalette(page, "View: Close Secondary Side Bar").catch(() => page.keyboard.press("Escape"))
 
     const viewsUp = await check("the aixfx views list this repository's example workflows by name", async () => {
       // The views fill once the extension host is up and the workspace searched (10–20 s when the
@@ -248,7 +241,7 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       await page.locator(".pane-header", { hasText: "Runs" }).filter({ hasText: /receiver 127\.0\.0\.1:\d+/ }).first().waitFor({ timeout: 10_000 })
     })
 
-    await check("nested-patterns (a real example): readable trace at the default width, wrapper chains folded", async () => {
+    await check("nested-patterns (a real example): readable trace at the default width, wrapper chains folded (the toggle shows and folds them)", async () => {
       await runFromPalette(page, "nested-patterns")
       await runRow(page, "nested-patterns", "pass").waitFor({ timeout: 180_000 })
       await labelRow(page, "lead").first().waitFor({ timeout: 30_000 })
@@ -258,6 +251,19 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       const [level] = rows[lead]!
       if (rows[lead + 1]?.[1] !== "local-heuristic-1" || rows[lead + 1]?.[0] !== level + 1) throw new Error(`the lead's wrappers are not folded: ${JSON.stringify(rows.slice(lead, lead + 3))}`)
       await assertNothingClipped(page, "Runs and Trace")
+      // The toggle shows the wrapper spans (the lead's model call is then deeper), and folds them again.
+      await commandPalette(page, "aixfx: Show Runtime Wrapper Spans")
+      const unfoldedDepth = async () => {
+        const all = await traceRows(page)
+        return (all.find(([, name]) => name === "local-heuristic-1")?.[0] ?? 0) - (all.find(([, name]) => name === "lead")?.[0] ?? 0)
+      }
+      for (const deadline = Date.now() + 15_000; (await unfoldedDepth()) < 2; await page.waitForTimeout(250)) {
+        if (Date.now() > deadline) throw new Error(`Show Runtime Wrapper Spans did not show them: ${JSON.stringify((await traceRows(page)).slice(0, 8))}`)
+      }
+      await commandPalette(page, "aixfx: Fold Runtime Wrapper Spans")
+      for (const deadline = Date.now() + 15_000; (await unfoldedDepth()) !== 1; await page.waitForTimeout(250)) {
+        if (Date.now() > deadline) throw new Error("Fold Runtime Wrapper Spans did not fold them again")
+      }
     })
     await shot("views.png")
 
@@ -479,9 +485,17 @@ const uiPhase = async (browser: Browser, base: string, workspace: string): Promi
       for (const action of ["Approve", "Reject"]) await runWaiting.locator(`.action-label[aria-label='${action}']`).waitFor({ timeout: 15_000 })
       await shot("runs-awaiting.png")
       // Approve with Edited Payload (from the Runs row): the payload opens as JSON in an input box; the run continues with the edit.
-      await runWaiting.locator(".action-label[aria-label='Approve with Edited Payload']").click()
       const input = page.locator(".quick-input-widget input")
-      await input.waitFor({ state: "visible", timeout: 30_000 })
+      for (let attempt = 1; ; attempt++) {
+        await runWaiting.hover()
+        await runWaiting.locator(".action-label[aria-label='Approve with Edited Payload']").click()
+        try {
+          await input.waitFor({ state: "visible", timeout: 20_000 })
+          break
+        } catch (error) {
+          if (attempt === 3) throw error
+        }
+      }
       const asked = JSON.parse(await input.inputValue()) as { title: string; body: string }
       if (asked.title !== "Durable runs" || asked.body === "") throw new Error(`the input box holds ${JSON.stringify(asked)}`)
       await input.fill("{ not json")
@@ -601,6 +615,7 @@ const main = async (): Promise<void> => {
       "workbench.tips.enabled": false,
       // xterm's DOM renderer, so the suite reads what a terminal shows.
       "terminal.integrated.gpuAcceleration": "off",
+      "terminal.integrated.fontSize": 11,
       "aixfx.captureContent": true,
       // Outside the repository the UI phase opens: the approval run's store.
       "aixfx.durable.store": join(tmp, "durable", "runs.db")

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as vscode from "vscode"
+import { price } from "../../../../providers/src/Prices.js"
 import type { AixfxApi } from "../../../src/vscode/extension.js"
 
 const EXTENSION_ID = "aixfx.aixfx-vscode"
@@ -89,19 +90,35 @@ test("runs a workflow and receives its trace live: pattern, agents, cost", async
   assert.equal(workflow.usage.modelCalls, 2)
 })
 
-test("gives spans from any OpenTelemetry program a run per trace id", async (api) => {
+test("gives spans from any OpenTelemetry program a run per trace id, priced with the runtime's price table", async (api) => {
   const traceId = randomBytes(16).toString("hex")
+  const rootId = randomBytes(8).toString("hex")
   const now = BigInt(Date.now()) * 1_000_000n
+  const attribute = (key: string, value: string | number) => ({ key, value: typeof value === "string" ? { stringValue: value } : { intValue: String(value) } })
+  // A model call with a known model and token counts but no cost, as another program reports it.
+  const chat = {
+    traceId,
+    spanId: randomBytes(8).toString("hex"),
+    parentSpanId: rootId,
+    name: "chat gpt-4o-mini",
+    startTimeUnixNano: String(now + 1_000_000n),
+    endTimeUnixNano: String(now + 4_000_000n),
+    attributes: [attribute("gen_ai.operation.name", "chat"), attribute("gen_ai.request.model", "gpt-4o-mini"), attribute("gen_ai.usage.input_tokens", 1_000_000), attribute("gen_ai.usage.output_tokens", 100_000)]
+  }
   const response = await fetch(`${api.receiverEndpoint()}/v1/traces`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: randomBytes(8).toString("hex"), name: "external job", startTimeUnixNano: String(now), endTimeUnixNano: String(now + 5_000_000n) }] }] }]
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: rootId, name: "external job", startTimeUnixNano: String(now), endTimeUnixNano: String(now + 5_000_000n) }, chat] }] }]
     })
   })
   assert.equal(response.status, 200)
   const run = await waitFor("the external run", () => api.runs().find((r) => r.id === `trace-${traceId}`))
   assert.equal(run.label, "external job")
+  const expected = price("openai", "gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 100_000, cachedInputTokens: 0, cacheWriteTokens: 0 })
+  assert.ok(expected !== undefined && expected > 0, `gpt-4o-mini has a price: ${expected}`)
+  const cost = (await waitFor("the model call", () => api.tree(run.id).roots[0]?.usage)).costUsd
+  assert.ok(cost !== undefined && Math.abs(cost - expected) < 1e-9, `the run costs ${cost}, the price table says ${expected}`)
   assert.equal((await fetch(`${api.receiverEndpoint()}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" })).status, 400)
   // Metrics from runs are taken (and dropped), not refused.
   assert.equal((await fetch(`${api.receiverEndpoint()}/v1/metrics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status, 200)
