@@ -165,11 +165,10 @@ export const runDurationMs = (run: { readonly status: string; readonly startedMs
   return Math.max(0, Math.max(...nodes.map((node) => node.endMs)) - start)
 }
 
-/** The `aixfx.run.id` the run's spans carry (a durable run's id, for a run of `@aixfx/durable`), outermost first. */
-export const traceRunId = (tree: TraceTree): string | undefined => {
-  for (const node of allNodes(tree)) {
+/** The `aixfx.run.id`s the run's spans carry (a durable run's id, for a run of `@aixfx/durable`), outermost first. */
+export const traceRunIds = (tree: TraceTree): ReadonlyArray<string> => [
+  ...new Set(allNodes(tree).flatMap((node) => {
     const id = node.span.attributes["aixfx.run.id"]
-    if (typeof id === "string") return id
-  }
-  return undefined
-}
+    return typeof id === "string" ? [id] : []
+  }))
+]

@@ -11,7 +11,7 @@ import type { SpanRecord } from "../src/Span.js"
 import { spanError, spanSourceLinks } from "../src/SourceLinks.js"
 import { timelineData } from "../src/Timeline.js"
 import { formatDuration } from "../src/Format.js"
-import { allNodes, buildTree, firstFailure, runDurationMs, traceRunId, treeUsage } from "../src/TraceTree.js"
+import { allNodes, buildTree, firstFailure, runDurationMs, traceRunIds, treeUsage } from "../src/TraceTree.js"
 
 const load = (name: string): ReadonlyArray<SpanRecord> => JSON.parse(readFileSync(new URL(`./traces/${name}.spans.json`, import.meta.url), "utf8"))
 const nested = load("nested-patterns")
@@ -138,8 +138,8 @@ describe("a run that is a suspended durable run", () => {
   it("is found by the run id its spans carry, and its Runs row says what it waits for", () => {
     const workflow = nested.find((span) => span.parentSpanId === undefined)!
     const durable = buildTree([{ ...workflow, endMs: workflow.startMs, open: true, attributes: { ...workflow.attributes, "aixfx.run.id": "note-1" } }])
-    expect(traceRunId(durable)).toBe("note-1")
-    expect(traceRunId(buildTree([]))).toBeUndefined()
+    expect(traceRunIds(durable)).toEqual(["note-1"])
+    expect(traceRunIds(buildTree([]))).toEqual([])
     const run = { id: "r", label: "approval-wait", source: "process" as const, status: "running" as const, startedMs: workflow.startMs, droppedSpans: 0 }
     expect(runView(run, treeUsage(durable), 5_000, ["publish"])).toMatchObject({ description: "awaiting publish", icon: "debug-pause" })
     // Once decided (nothing awaited) or finished, the row is an ordinary run's again.

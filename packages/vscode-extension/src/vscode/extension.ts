@@ -21,7 +21,7 @@ import { type Run, type RunSnapshot, RunStore } from "../RunStore.js"
 import { type DurableRun, storePath } from "../DurableRuns.js"
 import { decodeTraceFile, encodeTraceFile } from "../TraceFile.js"
 import { TraceTrees } from "../TraceTrees.js"
-import { type TraceNode, type TraceTree, firstFailure, runningNodes, traceRunId } from "../TraceTree.js"
+import { type TraceNode, type TraceTree, firstFailure, runningNodes, traceRunIds } from "../TraceTree.js"
 import { type Launched } from "../Launcher.js"
 import { type Workflow, launchCommand, makeWorkflow, runEnvironment } from "../Workflows.js"
 import { DetailsView } from "./DetailsView.js"
@@ -69,8 +69,8 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
   const workflowsView = new WorkflowsView(() => settings.workflowGlobs)
   /** The durable run a run of this window is (its spans carry the durable run's id), as the Durable Runs view last listed it. */
   const durableRunOf = (run: Run): DurableRun | undefined => {
-    const id = traceRunId(trees.get(run.id))
-    return id === undefined ? undefined : durableView.list().find((durable) => durable.runId === id)
+    const ids = traceRunIds(trees.get(run.id))
+    return durableView.list().find((durable) => ids.includes(durable.runId))
   }
   const runsView = new RunsView(store, trees, (run) => durableRunOf(run)?.awaiting.map((approval) => approval.name) ?? [])
   const traceView = new TraceView()
@@ -146,11 +146,10 @@ export const activate = async (context: vscode.ExtensionContext): Promise<AixfxA
     const live = store.runs().some((run) => run.status === "running") || (selectedRunId !== undefined && runningNodes(trees.get(selectedRunId)).length > 0)
     if (!live) return
     // A running durable run may have suspended (or been decided) since: read its store again when it changed.
-    if (store.runs().some((run) => run.status === "running" && traceRunId(trees.get(run.id)) !== undefined)) void durableView.refreshIfChanged()
-    // One instant for both views, so the Runs row and the trace's root show the same clock. A run
-    // that waits for an approval shows no clock: its row is not redrawn (its buttons stay put).
+    if (store.runs().some((run) => run.status === "running" && traceRunIds(trees.get(run.id)).length > 0)) void durableView.refreshIfChanged()
+    // One instant for both views, so the Runs row and the trace's root show the same clock.
     const now = Date.now()
-    if (store.runs().some((run) => run.status === "running" && (durableRunOf(run)?.awaiting.length ?? 0) === 0)) runsView.refresh(now)
+    runsView.refresh(now)
     // The whole tree: an element-only refresh did not redraw a running row in code-server 4.139.
     showSelectedRun(now)
   }, 1_000)
