@@ -50,7 +50,8 @@ const usageLines = (usage: Usage): Array<string> => {
  */
 export const runView = (run: Run, usage: Usage, durationMs: number, awaiting: ReadonlyArray<string> = []): ItemView => {
   if (run.status === "running" && awaiting.length > 0) {
-    const lines = [`**${run.label}** — suspended, awaiting ${awaiting.join(", ")}`, `${formatDuration(durationMs)} so far · approve or reject it here or in the Durable Runs view`]
+    // No clock here: the row stays as it is while the run waits, so its buttons are not redrawn under the pointer.
+    const lines = [`**${run.label}** — suspended, awaiting ${awaiting.join(", ")}`, `started ${new Date(run.startedMs).toLocaleString()} · approve or reject it here or in the Durable Runs view`]
     return { label: run.label, description: `awaiting ${awaiting.join(", ")}`, tooltip: lines.join("\n\n"), icon: "debug-pause", color: "list.warningForeground" }
   }
   const description = run.status === "running" ? formatDuration(durationMs) : figure(durationMs, usage)

@@ -142,6 +142,8 @@ describe("a run that is a suspended durable run", () => {
     expect(traceRunIds(buildTree([]))).toEqual([])
     const run = { id: "r", label: "approval-wait", source: "process" as const, status: "running" as const, startedMs: workflow.startMs, droppedSpans: 0 }
     expect(runView(run, treeUsage(durable), 5_000, ["publish"])).toMatchObject({ description: "awaiting publish", icon: "debug-pause" })
+    // While it waits the row does not change with the clock (a redraw would eat a click on its buttons).
+    expect(runView(run, treeUsage(durable), 9_000, ["publish"])).toEqual(runView(run, treeUsage(durable), 5_000, ["publish"]))
     // Once decided (nothing awaited) or finished, the row is an ordinary run's again.
     expect(runView(run, treeUsage(durable), 5_000, [])).toMatchObject({ description: "5.00 s", icon: "sync~spin" })
     expect(runView({ ...run, status: "succeeded", endedMs: workflow.startMs + 5_000 }, treeUsage(durable), 5_000, ["publish"]).icon).toBe("pass")
