@@ -14,7 +14,7 @@
  * lets the sharding drain: the runner gives its shards up, the handlers in flight finish (up to
  * `entityTerminationTimeout`), then the agents stop.
  */
-import { MessageStorage, RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
+import { Entity, MessageStorage, RunnerAddress as ClusterRunnerAddress, ShardId, Sharding, ShardingConfig } from "@effect/cluster"
 import { SqlClient } from "@effect/sql"
 import { NodeClusterSocket } from "@effect/platform-node"
 import {
@@ -110,13 +110,15 @@ const liveClock = Clock.make()
 
 /**
  * A volatile call whose shard moved while it ran (a runner joined, left or stopped gracefully) is
- * interrupted there without having completed: it is sent again, to the shard's new owner, a few
- * times (at-least-once, as after a runner's crash). Waits run on the live clock.
+ * interrupted there: it is sent again, to the shard's new owner, a few times. With at-most-once
+ * delivery the new owner answers with the first delivery's outcome (see internal/callClaims), and
+ * a call the cluster's client re-sent while the runner still processed it (AlreadyProcessingMessage)
+ * is sent again too, to wait for that outcome. Waits run on the live clock.
  */
-const resendWhenMoved = <A>(effect: Effect.Effect<A, AgentError>): Effect.Effect<A, AgentError> =>
+const resendWhenMoved = (atMostOnce: boolean) => <A>(effect: Effect.Effect<A, AgentError>): Effect.Effect<A, AgentError> =>
   Effect.withClock(
     Effect.retry(effect, {
-      while: (error) => error._tag === "TransportError" && error.code === "Interrupted",
+      while: (error) => error._tag === "TransportError" && (error.code === "Interrupted" || (atMostOnce && error.code === "AlreadyProcessingMessage")),
       schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
     }),
     liveClock
@@ -147,7 +149,12 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
     const sharding = Context.get(cluster, Sharding.Sharding)
 
     if (hosting !== undefined) {
-      const claims = delivery === "at-most-once" ? yield* Scope.extend(CallClaims.make(sql, address!, Duration.seconds(30)), hostingScope) : undefined
+      // Claims name this process, not just its address: a runner restarted on the same address is another claimant.
+      const claimant = `${address!}/${crypto.randomUUID().slice(0, 8)}`
+      const grace = Duration.decode(options.sharding?.entityTerminationTimeout ?? "15 seconds")
+      const claims = delivery === "at-most-once"
+        ? yield* Scope.extend(CallClaims.make(sql, claimant, { abandonAfter: Duration.seconds(15), grace }), hostingScope)
+        : undefined
       yield* sharding
         .registerEntity(
           AgentEntity,
@@ -155,7 +162,10 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
             AgentEntity.of({
               call: ({ payload }) => {
                 const run = Effect.mapError(CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message)), toCoreError)
-                return claims === undefined ? run : claims.once(payload.callId, payload.agent, run)
+                if (claims === undefined) return run
+                // A delivery interrupted while this runner still owns its shard was interrupted by its caller.
+                return Effect.flatMap(Entity.CurrentAddress, (entity) =>
+                  claims.once(payload.callId, payload.agent, run, Effect.sync(() => sharding.hasShardId(entity.shardId))))
               },
               send: ({ payload }) => hosting.send(payload.agent, payload.message),
               receive: ({ payload }) => hosting.receive(payload.agent),
@@ -205,7 +215,7 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
         const callId = crypto.randomUUID()
         const send = Effect.flatMap(CallContext.get, (context) =>
           client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context), callId })
-        ).pipe(typedFailures(name), resendWhenMoved)
+        ).pipe(typedFailures(name), resendWhenMoved(delivery === "at-most-once"))
         const bounded = timeout === undefined
           ? send
           : Effect.timeoutFail(send, { duration: timeout, onTimeout: () => CallTimeout.of(name, Duration.toMillis(timeout)) })
