@@ -111,14 +111,16 @@ const liveClock = Clock.make()
 /**
  * A volatile call whose shard moved while it ran (a runner joined, left or stopped gracefully) is
  * interrupted there: it is sent again, to the shard's new owner, a few times. With at-most-once
- * delivery the new owner answers with the first delivery's outcome (see internal/callClaims), and
- * a call the cluster's client re-sent while the runner still processed it (AlreadyProcessingMessage)
- * is sent again too, to wait for that outcome. Waits run on the live clock.
+ * delivery the new owner answers with the first delivery's outcome (see internal/callClaims), so a
+ * call whose fate is unknown is sent again too: the cluster's client re-sent it while the runner
+ * still processed it (AlreadyProcessingMessage), or lost its socket to the runner with the request
+ * on it (SocketError). Waits run on the live clock.
  */
+const resentOnlyIfAtMostOnce = new Set(["AlreadyProcessingMessage", "SocketError"])
 const resendWhenMoved = (atMostOnce: boolean) => <A>(effect: Effect.Effect<A, AgentError>): Effect.Effect<A, AgentError> =>
   Effect.withClock(
     Effect.retry(effect, {
-      while: (error) => error._tag === "TransportError" && (error.code === "Interrupted" || (atMostOnce && error.code === "AlreadyProcessingMessage")),
+      while: (error) => error._tag === "TransportError" && (error.code === "Interrupted" || (atMostOnce && resentOnlyIfAtMostOnce.has(error.code))),
       schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
     }),
     liveClock

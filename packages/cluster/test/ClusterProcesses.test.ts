@@ -8,7 +8,7 @@ import { ClusterRuntime } from "@aixfx/cluster"
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Either, Fiber, Schema, type Scope } from "effect"
-import { clientLayer, type Runner, settled, startRunner } from "./support/cluster.js"
+import { clientLayer, holdsShards, type Runner, settled, startRunner } from "./support/cluster.js"
 import { freshDatabase, pgLayer, serverUrl } from "./support/postgres.js"
 
 const server = serverUrl()
@@ -79,12 +79,11 @@ if (server === undefined) {
           const callers = yield* Effect.forkAll(Array.from({ length: 200 }, () => caller))
           yield* Effect.sleep("2 seconds")
           // Each runner in turn gets SIGTERM while its replacement (a new process) starts, as a
-          // Deployment's rolling update does; the next one goes once both are done.
-          const live = [...runners]
+          // Deployment's rolling update does; the next one goes once the old one exited and the
+          // replacement serves (holds shards).
           for (const runner of runners) {
             const [replacement] = yield* Effect.all([startRunner(databaseUrl), runner.stop], { concurrency: "unbounded" })
-            live.splice(live.indexOf(runner), 1, replacement)
-            yield* settled(live)
+            yield* holdsShards(replacement)
           }
           yield* Effect.sleep("2 seconds")
           restarting = false

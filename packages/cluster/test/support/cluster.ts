@@ -92,6 +92,20 @@ export const settled = (runners: ReadonlyArray<Runner>, within: Duration.Duratio
     return yield* Effect.dieMessage(`shards did not settle over ${runners.length} runners within ${Duration.format(within)}: ${counts.join("/")}`)
   }).pipe(Effect.withClock(Clock.make()))
 
+/** Waits (bounded) until `runner` holds some shards: it serves calls. */
+export const holdsShards = (runner: Runner, within: Duration.DurationInput = "120 seconds") =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + Duration.toMillis(within)
+    while (Date.now() < deadline) {
+      const shards = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${runner.healthPort}/healthz`).then(async (r) => ((await r.json()) as { shards: number }).shards, () => 0)
+      )
+      if (shards > 0) return
+      yield* Effect.sleep("250 millis")
+    }
+    return yield* Effect.dieMessage(`runner 127.0.0.1:${runner.port} held no shard within ${Duration.format(within)}`)
+  }).pipe(Effect.withClock(Clock.make()))
+
 /** In a runner process: prints "READY <address>" once the cluster answers a routed request (what startRunner waits for). */
 export const readyLine = (address: string) =>
   Layer.effectDiscard(
