@@ -115,7 +115,8 @@ export const make = (sql: SqlClient.SqlClient, runner: string, options: { readon
         runningIds.add(callId)
         return FiberSet.run(
           running,
-          Effect.onExit(live, (exit) => Effect.ensuring(settle(callId, agent, exit), Effect.sync(() => runningIds.delete(callId))))
+          // Forked inside the uninterruptible claim step: the agent itself must stay interruptible.
+          Effect.onExit(Effect.interruptible(live), (exit) => Effect.ensuring(settle(callId, agent, exit), Effect.sync(() => runningIds.delete(callId))))
         )
       }).pipe(Scope.extend(scope))
 
