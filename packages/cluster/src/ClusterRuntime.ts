@@ -297,14 +297,19 @@ export const shardingLayer = (options: Options): Layer.Layer<Sharding.Sharding |
  * Provides `AgentRuntime` (and this process's `Node`) on the cluster whose storage is the
  * `SqlClient` in context (Postgres: `PgClient.layer`), and the cluster's `Sharding` and
  * `MessageStorage` (what a `ClusterWorkflowEngine` runs on: see `ClusterDurable`). The cluster's
- * own fibers run on the live clock whatever the caller's is: heartbeats and shard locks are real time.
+ * own fibers, and its shutdown, run on the live clock whatever the caller's is: heartbeats, shard
+ * locks and grace periods are real time.
  */
 export const layer = (
   options: Options = {}
 ): Layer.Layer<AgentRuntime.AgentRuntime | Node | Sharding.Sharding | MessageStorage.MessageStorage, never, SqlClient.SqlClient> =>
   Layer.scopedContext(
     Effect.gen(function* () {
-      const { node, service, storage } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock)
+      // Closed on the live clock too, whatever the closing fiber's clock (a test's TestClock): the
+      // drain's grace periods are real time, and on a clock nobody moves they would never end.
+      const runtimeScope = yield* Scope.make()
+      yield* Effect.addFinalizer((exit) => Effect.withClock(Scope.close(runtimeScope, exit), liveClock))
+      const { node, service, storage } = yield* Effect.withClock(make(options, shardingLayer(options)), liveClock).pipe(Scope.extend(runtimeScope))
       return Context.make(AgentRuntime.AgentRuntime, service).pipe(
         Context.add(Node, node),
         Context.add(Sharding.Sharding, node.sharding),

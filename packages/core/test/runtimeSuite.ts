@@ -11,7 +11,7 @@ import {
   Message,
   type LocalRuntime
 } from "@aixfx/core"
-import { Context, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Ref, Scope, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Option, Ref, Scope, TestClock, TestServices } from "effect"
 
 /** Builds the runtime under test with the given options. */
 export type MakeRuntime = (options: LocalRuntime.Options) => Layer.Layer<AgentRuntime.AgentRuntime>
@@ -28,14 +28,18 @@ const hanging = (name: string, started: Deferred.Deferred<void>, onInterrupt: Ef
     execute: () => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), Effect.onInterrupt(() => onInterrupt))
   })
 
-/** Yields until `check` holds (bounded: fails the test after `max` yields). */
-const eventually = (check: Effect.Effect<boolean>, max = 10_000) =>
+/**
+ * Waits until `check` holds, bounded in real time (not in turns: a runtime whose calls cross a
+ * network or a database needs wall-clock time, whatever the test's clock is).
+ */
+const eventually = (check: Effect.Effect<boolean>, within: Duration.DurationInput = "30 seconds") =>
   Effect.gen(function* () {
-    for (let i = 0; i < max; i++) {
+    const deadline = Date.now() + Duration.toMillis(within)
+    while (Date.now() <= deadline) {
       if (yield* check) return
-      yield* Effect.yieldNow()
+      yield* TestServices.provideLive(Effect.sleep("5 millis"))
     }
-    return yield* Effect.dieMessage("condition not reached")
+    return yield* Effect.dieMessage(`condition not reached in ${Duration.format(within)}`)
   })
 
 /** Runs each test's body some other way, e.g. inside a durable run (the runtime is provided outside it). */
