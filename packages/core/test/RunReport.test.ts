@@ -3,6 +3,15 @@ import { Agent, AgentFailed, AgentRuntime, CostLedger, LanguageModel, LocalRunti
 import { Effect, Layer } from "effect"
 import { run } from "./fixtures/telemetryRun.js"
 
+/** A model of provider "acme" answering "ok" with the given usage, whichever model is asked for. */
+const acmeModel = (inputTokens: number, outputTokens: number) =>
+  LanguageModel.make({
+    provider: "acme",
+    defaultModel: "acme-1",
+    generate: (request) =>
+      Effect.succeed({ text: "ok", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens, outputTokens }) })
+  })
+
 const describeTree = (nodes: ReadonlyArray<RunReport.Node>, depth = 0): ReadonlyArray<string> =>
   nodes.flatMap((n) => [`${"  ".repeat(depth)}${n.kind} ${n.name} ×${n.totals.calls}`, ...describeTree(n.children, depth + 1)])
 
@@ -47,11 +56,7 @@ describe("RunReport", () => {
 
   it.live("from the ledger with the run's spans: the run's time is its wall time (its workflow span's), the rows below still sum model calls", () => {
     const exporter = new Telemetry.InMemorySpanExporter()
-    const model = LanguageModel.make({
-      provider: "acme",
-      defaultModel: "acme-1",
-      generate: (request) => Effect.succeed({ text: "ok", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 10, outputTokens: 2 }) })
-    })
+    const model = acmeModel(10, 2)
     return Effect.gen(function* () {
       // The run waits 80 ms besides its quick model call: its wall time is far from its model time.
       yield* Effect.zipRight(Effect.sleep("80 millis"), LanguageModel.generate({ messages: [{ role: "user", content: "hi" }] })).pipe(Workflow.run("waits"))
@@ -85,11 +90,7 @@ describe("RunReport", () => {
 
   it.effect("prints the date of the prices the calls used, and names each unpriced model with how to price it", () => {
     const exporter = new Telemetry.InMemorySpanExporter()
-    const model = LanguageModel.make({
-      provider: "acme",
-      defaultModel: "acme-1",
-      generate: (request) => Effect.succeed({ text: "ok", toolCalls: [], finishReason: "stop" as const, provider: "acme", model: request.model, usage: Usage.make({ inputTokens: 1000, outputTokens: 100 }) })
-    })
+    const model = acmeModel(1000, 100)
     // Prices acme-1 only, dated as a pricing table is.
     const pricing = Layer.succeed(Pricing.Pricing, {
       price: (_p, m, u) => (m === "acme-1" ? u.inputTokens * 1e-6 + u.outputTokens * 2e-6 : null),
