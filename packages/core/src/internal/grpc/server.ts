@@ -69,6 +69,27 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
     start(() => settle(true))
   })
 
+/**
+ * A served call's own ledger: its entries go back to the caller (and on to the node's ledger, if
+ * it has one). Made here, outside the call's handler, so that its closures hold only the entries:
+ * closures made inside the handler would share its scope and keep the grpc call (its stream,
+ * buffers and headers) reachable for as long as the ledger is (the fiber's context, and the
+ * contexts cached from it): about 7 KB per call then outlived young-generation collections, to be
+ * promoted and freed only by full ones (bench/ gRPC: the serving node's CPU per call fell by ~30%).
+ */
+const callLedger = (nodeLedger: CostLedger.Service | undefined) => {
+  const costs: Array<CostLedger.Entry> = []
+  const ledger: CostLedger.Service = {
+    record: (entry) => {
+      const push = Effect.sync(() => void costs.push(entry))
+      return nodeLedger === undefined ? push : Effect.zipRight(push, nodeLedger.record(entry))
+    },
+    entries: Effect.sync(() => costs),
+    clear: Effect.sync(() => void costs.splice(0))
+  }
+  return { costs, ledger }
+}
+
 type ServingStatus = "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN"
 
 export const serve = (local: Service, options: ServerOptions): Effect.Effect<RunningServer, Error, Scope.Scope> =>
@@ -158,15 +179,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (bytes.length > maxMessageBytes) return end(Exit.fail(tooLarge(agent, bytes.length, maxMessageBytes, "to")), agent)
       if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
       const request = decoded.right
-      const costs: Array<CostLedger.Entry> = []
-      const ledger: CostLedger.Service = {
-        record: (entry) => {
-          const push = Effect.sync(() => void costs.push(entry))
-          return nodeLedger === undefined ? push : Effect.zipRight(push, nodeLedger.record(entry))
-        },
-        entries: Effect.sync(() => costs),
-        clear: Effect.sync(() => void costs.splice(0))
-      }
+      const { costs, ledger } = callLedger(nodeLedger)
       // The handler's fiber starts with its whole context, made in one copy of the node's: the
       // caller's span and call context, and the call's ledger (providing each around the handler
       // copied the context once per service and kept a restore frame for each).
