@@ -3,17 +3,19 @@
  * this test process a client of the cluster. A run suspends on the runner that executes it; that
  * runner is SIGKILLed while the run waits; the decision comes from another process (the `aixfx`
  * CLI with the workflows module of the cluster), and the run finishes on a surviving runner without
- * running its finished steps again. Every agent execution is a row in Postgres (`test_steps`).
+ * running its finished steps again. A rejection, a cancel and an approval's deadline end or continue
+ * the run as on one machine; a durable sleep wakes on another runner after its holder was killed.
+ * Every agent execution is a row in Postgres (`test_steps`).
  */
 import { ApprovalRejected, Workflow } from "@aixfx/core"
-import { Durable, Runs } from "@aixfx/durable"
+import { Durable, RunCancelled, Runs } from "@aixfx/durable"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll } from "vitest"
 import { cliEntry, run } from "../../durable/test/processes.js"
-import { clientLayer, nap, napDuration, release } from "./fixtures/approvalWorkflows.js"
+import { approvalDeadline, clientLayer, expiring, nap, napDuration, release } from "./fixtures/approvalWorkflows.js"
 import { type Runner, settled, startRunner } from "./support/cluster.js"
 import { freshDatabase, pgLayer, serverUrl } from "./support/postgres.js"
 
@@ -123,6 +125,33 @@ if (server === undefined) {
         assert.strictEqual((yield* Runs.get("r2")).status, "failed")
         const twice = yield* Effect.flip(Runs.approve("r2", "go"))
         assert.strictEqual(twice._tag, "ApprovalAlreadyDecided")
+      }).pipe(Effect.provide(client())), 900_000)
+
+    it.live("Runs.cancel of a suspended run: the starting process's Workflow.run fails RunCancelled, and the run never runs again", () =>
+      Effect.gen(function* () {
+        const waiting = yield* Effect.fork(Workflow.run("release", { runId: "r3" })(release))
+        assert.deepStrictEqual(yield* Durable.start("release", "r3")(release), { _tag: "Suspended", awaiting: ["go"] })
+        yield* Runs.cancel("r3")
+        const error = yield* Effect.flip(Fiber.join(waiting)).pipe(Effect.timeout("300 seconds"))
+        assert.strictEqual(error._tag, "RunCancelled")
+        assert.strictEqual((yield* Runs.get("r3")).status, "cancelled")
+        const again = yield* Durable.start("release", "r3")(release)
+        assert.isTrue(again._tag === "Done" && Exit.isFailure(again.exit) && Cause.squash(again.exit.cause) instanceof RunCancelled, "started again: RunCancelled")
+        assert.strictEqual((yield* Effect.flip(Runs.resume("r3")))._tag, "RunCancelled")
+        assert.deepStrictEqual((yield* steps("r3")).map((s) => s.agent), ["draft"])
+      }).pipe(Effect.provide(client())), 900_000)
+
+    it.live("an approval's deadline passes with nobody deciding: its clock, on the runner owning the run, approves it and the run publishes", () =>
+      Effect.gen(function* () {
+        const waiting = yield* Effect.fork(Workflow.run("expiring", { runId: "e1" })(expiring))
+        assert.deepStrictEqual(yield* Durable.start("expiring", "e1")(expiring), { _tag: "Suspended", awaiting: ["go"] })
+        const out = yield* Fiber.join(waiting).pipe(Effect.timeout("300 seconds"))
+        assert.strictEqual(out, "Published: Notes on release 1.3")
+        const ran = yield* steps("e1")
+        assert.deepStrictEqual(ran.map((s) => s.agent), ["draft", "publish"])
+        assert.isAtLeast(ran[1]!.at - ran[0]!.at, Duration.toMillis(approvalDeadline), `publish ran ${approvalDeadline} or more after draft`)
+        const late = yield* Effect.flip(Runs.approve("e1", "go"))
+        assert.strictEqual(late.message, `Approval "go" of run "e1" was already approved; a decision is final`)
       }).pipe(Effect.provide(client())), 900_000)
 
     it.live("durable sleep: the run suspends on its clock; its runner is SIGKILLed while it sleeps; it wakes after its time on another runner", () =>
