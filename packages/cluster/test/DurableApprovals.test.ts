@@ -12,10 +12,13 @@ import { Durable, RunCancelled, Runs } from "@aixfx/durable"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll } from "vitest"
-import { cliEntry, run } from "../../durable/test/processes.js"
-import { approvalDeadline, clientLayer, expiring, nap, napDuration, release } from "./fixtures/approvalWorkflows.js"
+import { cliEntry, lines, run } from "../../durable/test/processes.js"
+import { approvalDeadline, clientLayer, expiring, nap, napDuration, release, tooling } from "./fixtures/approvalWorkflows.js"
 import { type Runner, settled, startRunner } from "./support/cluster.js"
 import { freshDatabase, pgLayer, serverUrl } from "./support/postgres.js"
 
@@ -37,17 +40,23 @@ if (server === undefined) {
   let databaseUrl = ""
   let runners: ReadonlyArray<Runner> = []
   const scope = Effect.runSync(Scope.make())
+  const dir = mkdtempSync(join(tmpdir(), "aixfx-cluster-approvals-"))
+  /** The publisher's model and tool calls, from every runner. */
+  const counter = join(dir, "calls.log")
   beforeAll(async () => {
     databaseUrl = await freshDatabase(server, "approvals")
     runners = await Effect.runPromise(
       Effect.gen(function* () {
-        const started = yield* Effect.all(Array.from({ length: 3 }, () => startRunner(databaseUrl, undefined, runnerScript)), { concurrency: "unbounded" })
+        const started = yield* Effect.all(Array.from({ length: 3 }, () => startRunner(databaseUrl, undefined, runnerScript, { COUNTER: counter })), { concurrency: "unbounded" })
         yield* settled(started)
         return started
       }).pipe(Scope.extend(scope))
     )
   }, 600_000)
-  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)), 120_000)
+  afterAll(async () => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    rmSync(dir, { recursive: true, force: true })
+  }, 120_000)
 
   const client = () => Layer.merge(clientLayer(databaseUrl), pgLayer(databaseUrl))
 
@@ -152,6 +161,19 @@ if (server === undefined) {
         assert.isAtLeast(ran[1]!.at - ran[0]!.at, Duration.toMillis(approvalDeadline), `publish ran ${approvalDeadline} or more after draft`)
         const late = yield* Effect.flip(Runs.approve("e1", "go"))
         assert.strictEqual(late.message, `Approval "go" of run "e1" was already approved; a decision is final`)
+      }).pipe(Effect.provide(client())), 900_000)
+
+    it.live("a needsApproval tool inside an agent call: the run suspends awaiting <agent>.<tool>; approved with edited arguments, the tool runs once with them", () =>
+      Effect.gen(function* () {
+        const waiting = yield* Effect.fork(Workflow.run("tooling", { runId: "t1" })(tooling))
+        assert.deepStrictEqual(yield* Durable.start("tooling", "t1")(tooling), { _tag: "Suspended", awaiting: ["publisher.publish"] })
+        assert.deepStrictEqual((yield* Runs.get("t1")).awaiting.map((a) => [a.name, a.payload]), [["publisher.publish", { title: "Hello" }]])
+        yield* Runs.approve("t1", "publisher.publish", { payload: { title: "Edited" } })
+        const out = yield* Fiber.join(waiting).pipe(Effect.timeout("300 seconds"))
+        assert.strictEqual(out, `Done: published "Edited"`)
+        assert.deepStrictEqual(lines(counter).filter((l) => l.startsWith("tool")), [`tool publish {"title":"Edited"}`])
+        // The agent's call was the step in flight while it waited: its first model call is made again (at-least-once).
+        assert.deepStrictEqual(lines(counter).filter((l) => l.startsWith("model")), ["model publisher.call", "model publisher.call", "model publisher.done"])
       }).pipe(Effect.provide(client())), 900_000)
 
     it.live("durable sleep: the run suspends on its clock; its runner is SIGKILLed while it sleeps; it wakes after its time on another runner", () =>
