@@ -23,7 +23,7 @@ import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
-import { Context, Deferred, Duration, Effect, type Either, Exit, FiberId, Layer, Schedule } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, type Either, Exit, FiberId, Layer, Schedule } from "effect"
 import { Node } from "./ClusterRuntime.js"
 import { oneAtATime } from "./internal/migrations.js"
 
@@ -57,6 +57,8 @@ const routed = (cluster: AgentRuntime.Service, hosted: AgentRuntime.Service | un
           ReadonlyArray<Either.Either<any, any>>
         >
     }
+
+const liveClock = Clock.make()
 
 type Provided = Durable.Durable | AgentRuntime.AgentRuntime | CostLedger.CostLedger | WorkflowEngine.WorkflowEngine
 
@@ -137,6 +139,7 @@ export const layer = <R = never>(
       /**
        * Reads the run's state every `pollInterval` until it is finished, or (unless `throughSuspensions`)
        * suspended. A wait for a person may be long: a failed read (Postgres restarting) is retried.
+       * The waits are real time whatever the caller's clock (a test's TestClock would never end them).
        */
       const watch = (runId: string, throughSuspensions: boolean) => {
         const read = stateOf(runId).pipe(Effect.retry(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(120)))))
@@ -145,7 +148,7 @@ export const layer = <R = never>(
           (state) =>
             state !== undefined && (state._tag === "Finished" || !throughSuspensions) ? Effect.succeed(state) : Effect.zipRight(Effect.sleep(pollInterval), loop)
         )
-        return loop
+        return Effect.withClock(loop, liveClock)
       }
 
       /**
