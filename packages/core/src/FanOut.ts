@@ -12,7 +12,7 @@
  * Each fiber starts at once, as `Effect.runFork` does, and runs until it first waits: with
  * 10,000 branches a scheduled start (what `Effect.fork` does) took about 15% longer here. */
 import { Cause, type Context, Effect, Either, Exit, Fiber } from "effect"
-import { contextOf, forkNow, inheritedFrom, interruptAsFork, onExit, runtimeFor } from "./internal/effectInternals.js"
+import { contextOf, forkerFor, interruptAsFork, onExit } from "./internal/effectInternals.js"
 
 /** One branch of `branches`: its effect, and the context its fiber starts with (default: the caller's). */
 export interface Branch<A, E> {
@@ -35,9 +35,8 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
     ? Effect.succeed([])
     : Effect.withFiberRuntime((caller, status) =>
       Effect.async<Array<Either.Either<A, E>>>((resume) => {
-        const inherited = inheritedFrom(caller, status.runtimeFlags)
-        const runtimeIn = (context: Context.Context<never>) => runtimeFor(inherited, context)
-        const callerRuntime = runtimeIn(contextOf(caller))
+        const fork = forkerFor(caller, status.runtimeFlags)
+        const callerContext = contextOf(caller)
         const outcomes = new Array<Either.Either<A, E>>(all.length)
         const fibers: Array<Fiber.RuntimeFiber<A, E>> = []
         let running = all.length
@@ -55,7 +54,7 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
           const branch = all[i]!
           // Started at once, as a bare fiber is: it runs here until it first waits (or ends), so a
           // suspended branch holds no scheduler entry, and its observer may run before the next starts.
-          const fiber = forkNow(branch.context === undefined ? callerRuntime : runtimeIn(branch.context), branch.effect)
+          const fiber = fork(branch.context ?? callerContext, branch.effect)
           fibers.push(fiber)
           onExit(fiber, (exit) => {
             if (Exit.isSuccess(exit)) outcomes[i] = Either.right(exit.value)

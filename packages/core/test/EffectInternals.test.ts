@@ -3,18 +3,16 @@
  * documented API. If an Effect upgrade changes one, the test named after it fails here.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Context, DefaultServices, Deferred, Effect, Equal, Exit, Fiber, FiberRef, Hash, HashSet, Layer, Schema, Tracer } from "effect"
+import { Cause, Context, DefaultServices, Deferred, Effect, Equal, Exit, Fiber, FiberRef, Hash, HashSet, Layer, Schema, TestClock, Tracer } from "effect"
 import {
   contextOf,
-  forkNow,
+  forkerFor,
   hasTracer,
-  inheritedFrom,
   instanceWithoutValidation,
   interruptAsFork,
   mergeContexts,
   onExit,
-  provideOn,
-  runtimeFor
+  provideOn
 } from "../src/internal/effectInternals.js"
 
 class Name extends Context.Tag("test/Name")<Name, string>() {}
@@ -22,6 +20,8 @@ class Count extends Context.Tag("test/Count")<Count, number>() {}
 class Flag extends Context.Tag("test/Flag")<Flag, boolean>() {}
 
 const currentLabel = FiberRef.unsafeMake("none")
+/** A FiberRef whose value a forked fiber sees increased by one. */
+const forkedCount = FiberRef.unsafeMake(0, { fork: (n) => n + 1 })
 
 describe("Effect internals aixfx relies on", () => {
   it.effect("contextOf: fiber.currentContext is the context the fiber's effects see", () =>
@@ -80,25 +80,32 @@ describe("Effect internals aixfx relies on", () => {
       assert.isTrue(viaLayer)
     }))
 
-  it.effect("forkNow: Runtime.runFork runs the fiber at once, on this stack, with the given context and the caller's FiberRefs", () =>
+  it.effect("forkerFor: Runtime.runFork runs the fiber at once, on this stack, with the given context and the caller's FiberRefs, forked", () =>
     Effect.gen(function* () {
       const ran: Array<string> = []
-      const fiber = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<void>>((caller, status) => {
-        const inherited = inheritedFrom(caller, status.runtimeFlags)
-        const forked = forkNow(
-          runtimeFor(inherited, Context.make(Name, "branch")),
-          Effect.gen(function* () {
-            ran.push(`${yield* Name} ${yield* FiberRef.get(currentLabel)}`)
-            yield* Effect.sleep("1 millis")
-            ran.push("after the wait")
-          }) as Effect.Effect<void> // the branch's context provides Name
-        )
-        ran.push("forkNow returned")
+      const fibers = yield* Effect.withFiberRuntime<ReadonlyArray<Fiber.RuntimeFiber<void>>>((caller, status) => {
+        const fork = forkerFor(caller, status.runtimeFlags)
+        const branch = (name: string) =>
+          fork(
+            Context.make(Name, name),
+            Effect.gen(function* () {
+              ran.push(`${yield* Name} ${yield* FiberRef.get(currentLabel)} ${yield* FiberRef.get(forkedCount)}`)
+              // A branch's own writes stay its own.
+              yield* FiberRef.set(currentLabel, name)
+              yield* Effect.sleep("1 millis")
+              ran.push(`${name} after the wait: ${yield* FiberRef.get(currentLabel)}`)
+            }) as Effect.Effect<void> // the branch's context provides Name
+          )
+        const forked = [branch("a"), branch("b")]
+        ran.push("forked")
         return Effect.succeed(forked)
-      }).pipe(Effect.locally(currentLabel, "caller's"))
-      assert.deepStrictEqual(ran, ["branch caller's", "forkNow returned"])
-      yield* Effect.yieldNow()
-      yield* Fiber.interrupt(fiber)
+      }).pipe(Effect.locally(currentLabel, "caller's"), Effect.locally(forkedCount, 1))
+      assert.deepStrictEqual(ran, ["a caller's 2", "b caller's 2", "forked"])
+      yield* TestClock.adjust("1 millis")
+      for (const fiber of fibers) yield* Fiber.await(fiber)
+      assert.deepStrictEqual(ran.slice(3).sort(), ["a after the wait: a", "b after the wait: b"])
+      // Nothing comes back to the caller (a fan-out never joins its branches FiberRefs).
+      assert.strictEqual(yield* FiberRef.get(currentLabel), "none")
     }))
 
   it.effect("onExit: addObserver is called once with the exit, also when added after the end; interruptAsFork interrupts as the given fiber", () =>

@@ -13,13 +13,15 @@
  *   `Context.unsafeMake` builds an equal Context from such a map.
  * - `hasTracer`: `fiber.currentTracer` is the installed tracer, and Effect's own (native) tracer is
  *   the one in `DefaultServices.liveServices` until another is installed.
- * - `forkNow` / `onExit` / `interruptAsFork`: `Runtime.runFork` starts the fiber at once and runs it
- *   on the current stack until it first waits; `addObserver` is called once with its exit (also when
+ * - `forkerFor` / `onExit` / `interruptAsFork`: `Runtime.runFork` starts the fiber at once and runs
+ *   it on the current stack until it first waits, with the FiberRefs its `updateRefs` returns,
+ *   calling it synchronously; a FiberRefs is its `locals` map, which `FiberRefs.unsafeMake` takes; `addObserver` is called once with its exit (also when
  *   added after the end); `unsafeInterruptAsFork` interrupts without waiting.
  * - `instanceWithoutValidation`: a `Schema.Class` instance is its prototype plus its fields as own
  *   properties, nothing else: equal, hashing alike and `Schema.is` like the constructor's result.
  */
-import { Context, DefaultServices, Effect, type Exit, type Fiber, FiberRef, type FiberRefs, Runtime, type RuntimeFlags, Tracer } from "effect"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import { Context, DefaultServices, Effect, type Exit, type Fiber, type FiberId, FiberRef, FiberRefs, Runtime, type RuntimeFlags, Tracer } from "effect"
 
 // ---- the context of a fiber ---------------------------------------------------------------
 
@@ -95,24 +97,35 @@ export const hasTracer = (fiber: Fiber.RuntimeFiber<any, any>): boolean => fiber
 
 // ---- hand-made fork-join (FanOut) -----------------------------------------------------------
 
-/** What a fan-out's branches inherit from the caller: its FiberRefs and runtime flags. */
-export interface Inherited {
-  readonly fiberRefs: FiberRefs.FiberRefs
-  readonly runtimeFlags: RuntimeFlags.RuntimeFlags
+/**
+ * Starts fibers at once, each with a context of its own and the FiberRefs of `caller` (forked once
+ * for all of them, as `Runtime.runFork` would fork them for each), for a fan-out's branches.
+ * `Runtime.runFork` with the caller's FiberRefs copies them twice per fiber and runs their fork
+ * patches again; here the runtime has none, and each fiber's FiberRefs are one plain copy of the
+ * forked ones with the fiber's context.
+ */
+export const forkerFor = (caller: Fiber.RuntimeFiber<any, any>, runtimeFlags: RuntimeFlags.RuntimeFlags) => {
+  const inherited = FiberRefs.forkAs(caller.getFiberRefs(), caller.id()).locals
+  const contextHistory = inherited.get(FiberRef.currentContext) ?? []
+  const runtime = Runtime.make({ context: Context.empty(), fiberRefs: FiberRefs.empty(), runtimeFlags })
+  // Read by `updateRefs`, which runFork calls synchronously: one options object for every fiber.
+  let nextContext: Context.Context<never> = Context.empty()
+  const options: Runtime.RunForkOptions = {
+    updateRefs: (_, fiberId) => {
+      // Copied by forEach: `new Map(map)` goes through the iterator, an entry array per FiberRef.
+      const locals = new Map<FiberRef.FiberRef<any>, NonEmptyReadonlyArray<readonly [FiberId.Single, any]>>()
+      inherited.forEach((stack, fiberRef) => locals.set(fiberRef, stack))
+      locals.set(FiberRef.currentContext, [[fiberId, nextContext], ...contextHistory])
+      return FiberRefs.unsafeMake(locals)
+    }
+  }
+  const run = Runtime.runFork(runtime)
+  /** Starts `effect` on a new fiber with `context`: it runs here until it first waits (or ends). */
+  return <A, E>(context: Context.Context<never>, effect: Effect.Effect<A, E>): Fiber.RuntimeFiber<A, E> => {
+    nextContext = context
+    return run(effect, options)
+  }
 }
-
-export const inheritedFrom = (caller: Fiber.RuntimeFiber<any, any>, runtimeFlags: RuntimeFlags.RuntimeFlags): Inherited => ({
-  fiberRefs: caller.getFiberRefs(),
-  runtimeFlags
-})
-
-/** A runtime starting fibers with `context` and what they inherit. */
-export const runtimeFor = (inherited: Inherited, context: Context.Context<never>): Runtime.Runtime<never> =>
-  Runtime.make({ context, fiberRefs: inherited.fiberRefs, runtimeFlags: inherited.runtimeFlags })
-
-/** Starts `effect` on a new fiber at once: it runs here until it first waits (or ends). */
-export const forkNow = <A, E>(runtime: Runtime.Runtime<never>, effect: Effect.Effect<A, E>): Fiber.RuntimeFiber<A, E> =>
-  Runtime.runFork(runtime)(effect)
 
 /** Calls `f` once with the fiber's exit (at once if it has already ended). */
 export const onExit = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, f: (exit: Exit.Exit<A, E>) => void): void =>
