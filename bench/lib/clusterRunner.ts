@@ -3,7 +3,8 @@
  * Postgres at DATABASE_URL, hosting `echo` (replies at once), `sleep` (replies after the payload's
  * milliseconds) and `step` (sleeps 100 ms, then records its step, this process's pid and the time
  * in `bench_steps`), with durable runs of the workflow `failover` (`failoverSteps` steps).
- * Prints "READY host:port" once the cluster answers; SIGTERM stops it.
+ * Prints "READY host:port" once the cluster answers; SIGTERM stops it, and so does its stdin
+ * closing (the bench pipes it: it closes when the bench process is gone, even SIGKILLed).
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
@@ -41,6 +42,9 @@ const ReadyLine = Layer.effectDiscard(
     console.log(`READY 127.0.0.1:${port}`)
   }).pipe(Effect.forkScoped)
 )
+
+process.stdin.once("close", () => process.kill(process.pid, "SIGTERM"))
+process.stdin.resume()
 
 Layer.launch(
   Layer.mergeAll(AgentRuntime.layerAgents<PgClient.PgClient>(echo, sleep, step), ReadyLine).pipe(
