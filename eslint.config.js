@@ -16,5 +16,14 @@ export default tseslint.config(
       "@typescript-eslint/no-empty-object-type": "off",
       "require-yield": "off"
     }
+  },
+  {
+    // The default suite shares a worker process between test files (vitest.config.ts), and
+    // @effect/vitest's `layer` (0.30) assigns its methods onto the shared `it`: every later file's
+    // it.effect would then run in that layer, on its clock.
+    rules: {
+      "no-restricted-imports": ["error", { paths: [{ name: "@effect/vitest", importNames: ["layer"], message: "it rewrites the `it` of later test files in the same worker; build shared resources in beforeAll (e.g. ManagedRuntime)" }] }],
+      "no-restricted-syntax": ["error", { selector: "CallExpression[callee.object.name='it'][callee.property.name='layer']", message: "it.layer rewrites the `it` of later test files in the same worker; build shared resources in beforeAll (e.g. ManagedRuntime)" }]
+    }
   }
 )

@@ -3,7 +3,7 @@
  * the test process calls them over gRPC. Two nodes are shared by the file; the kill/restart test
  * starts its own. Every child is killed by PID when its scope closes.
  */
-import { assert, layer } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import {
   AgentFailed,
   AgentNotFound,
@@ -17,7 +17,7 @@ import {
   TransportError,
   UnregisteredAgentError
 } from "@aixfx/core"
-import { Chunk, Context, Effect, Either, Fiber, Layer, Schedule, Schema, Stream } from "effect"
+import { Chunk, Context, Effect, Either, Fiber, Layer, ManagedRuntime, Schedule, Schema, type Scope, Stream } from "effect"
 import { OutOfStock } from "./fixtures/customErrors.js"
 import { type ChildNode, freePort, spawnNode } from "./fixtures/processes.js"
 
@@ -37,8 +37,18 @@ const NodesLive = Layer.scoped(
 const caller = (peers: NonNullable<DistributedRuntime.Options["peers"]>, options: DistributedRuntime.Options = {}) =>
   Effect.orDie(DistributedRuntime.make({ ...options, peers }))
 
-layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("DistributedRuntime across processes", (it) => {
-  it.scoped("calls an agent in another process; list, ready and typed errors cross too", () =>
+// Started once for the file and stopped after it. Not @effect/vitest's `layer`: it rewrites the `it`
+// that every later test file of the same worker imports (the suite shares workers between files).
+const nodes = ManagedRuntime.make(NodesLive)
+beforeAll(() => nodes.runtime(), 120_000)
+afterAll(() => nodes.dispose(), 120_000)
+
+/** A test on the live clock with the file's nodes. */
+const test = (name: string, body: () => Effect.Effect<void, unknown, Nodes | Scope.Scope>, timeout?: number) =>
+  it.scopedLive(name, () => Effect.provide(body(), nodes), timeout)
+
+describe("DistributedRuntime across processes", () => {
+  test("calls an agent in another process; list, ready and typed errors cross too", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const runtime = yield* caller({ "*": a.endpoint })
@@ -58,7 +68,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       assert.strictEqual(failed.message, `Agent "failing" failed: it failed on a`)
     }))
 
-  it.scoped("one trace and one call context span both processes (traceparent + aixfx headers)", () => {
+  test("one trace and one call context span both processes (traceparent + aixfx headers)", () => {
     // Read while the telemetry layer is open (its shutdown empties the exporter).
     const exporter = new Telemetry.InMemorySpanExporter()
     return Effect.gen(function* () {
@@ -88,7 +98,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
     }).pipe(Effect.provide(Telemetry.layerMemory(exporter, "caller")))
   })
 
-  it.scoped("several endpoints share the calls (round robin)", () =>
+  test("several endpoints share the calls (round robin)", () =>
     Effect.gen(function* () {
       const { a, b } = yield* Nodes
       const runtime = yield* caller({ echo: [a.endpoint, b.endpoint] })
@@ -96,7 +106,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       assert.deepStrictEqual(replies.map((m) => m.metadata["node"]), ["a", "b", "a", "b"])
     }))
 
-  it.scoped("a call fails over from an endpoint nobody listens on", () =>
+  test("a call fails over from an endpoint nobody listens on", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const dead = `127.0.0.1:${yield* freePort}`
@@ -109,7 +119,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       if (error instanceof TransportError) assert.strictEqual(error.code, "UNAVAILABLE")
     }))
 
-  it.scoped("a caller's timeout is the call's deadline, and the agent on the server is interrupted", () =>
+  test("a caller's timeout is the call's deadline, and the agent on the server is interrupted", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const runtime = yield* caller({ hang: a.endpoint })
@@ -120,7 +130,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       yield* a.waitForLine(`interrupted ${message.id}`, "5 seconds")
     }))
 
-  it.scoped("interrupting the caller cancels the call and interrupts the agent in the other process", () =>
+  test("interrupting the caller cancels the call and interrupts the agent in the other process", () =>
     Effect.gen(function* () {
       const { b } = yield* Nodes
       const runtime = yield* caller({ hang: b.endpoint })
@@ -131,7 +141,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       yield* b.waitForLine(`interrupted ${message.id}`, "5 seconds")
     }))
 
-  it.scoped("ExecuteStream delivers progress and tokens, then the reply", () =>
+  test("ExecuteStream delivers progress and tokens, then the reply", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const context = yield* Layer.build(DistributedRuntime.layer({ peers: { stream: a.endpoint, failing: a.endpoint } }))
@@ -146,7 +156,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
     }))
 
   // Its restart spawns a node process, which takes long on a loaded machine: a bound above the default.
-  it.scoped("a node killed mid-call gives a typed error at once; restarted on its port, it serves again", () =>
+  test("a node killed mid-call gives a typed error at once; restarted on its port, it serves again", () =>
     Effect.gen(function* () {
       const { c: first, cPort: port } = yield* Nodes
       const runtime = yield* caller({ "*": first.endpoint })
@@ -167,7 +177,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       assert.strictEqual(reply.payload, "c2: back")
     }), 90_000)
 
-  it.scoped("callAll over two processes keeps order and typed failures", () =>
+  test("callAll over two processes keeps order and typed failures", () =>
     Effect.gen(function* () {
       const { a, b } = yield* Nodes
       const runtime = yield* caller({ echo: a.endpoint, stream: b.endpoint, "*": b.endpoint })
@@ -178,7 +188,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       )
     }))
 
-  it.scoped("the costs of a call come home: the caller's ledger (and its report) sees the serving node's model calls", () =>
+  test("the costs of a call come home: the caller's ledger (and its report) sees the serving node's model calls", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const runtime = yield* caller({ "*": a.endpoint })
@@ -208,7 +218,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       assert.strictEqual((yield* ledger.entries).length, 6)
     }))
 
-  it.scoped("an application's own error crosses as the same class, caught by tag; unregistered, it keeps tag, message and fields", () =>
+  test("an application's own error crosses as the same class, caught by tag; unregistered, it keeps tag, message and fields", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const knowing = yield* caller({ "*": a.endpoint }, { errors: [OutOfStock] })
@@ -231,7 +241,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       }
     }))
 
-  it.scoped("ExecuteStream chooses endpoints as Execute does: round robin, failover from a dead one, a deadline", () =>
+  test("ExecuteStream chooses endpoints as Execute does: round robin, failover from a dead one, a deadline", () =>
     Effect.gen(function* () {
       const { a, b } = yield* Nodes
       const dead = `127.0.0.1:${yield* freePort}`
@@ -251,7 +261,7 @@ layer(NodesLive, { timeout: "120 seconds", excludeTestServices: true })("Distrib
       yield* a.waitForLine(`interrupted ${message.id}`, "5 seconds")
     }))
 
-  it.scoped("list and ready agree when one replica of an agent is dead", () =>
+  test("list and ready agree when one replica of an agent is dead", () =>
     Effect.gen(function* () {
       const { a } = yield* Nodes
       const dead = `127.0.0.1:${yield* freePort}`

@@ -1,9 +1,12 @@
-import { execFile } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+/**
+ * Replay Model Call without processes: the request taken from a span, where the workspace's install
+ * is, how the runner's output is read. process/ReplayRunner.test.ts (`pnpm test:processes`) runs it.
+ */
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { RUNNER_SCRIPT, ReplayError, findAixfxInstall, parseReplayOutput, replayRequest } from "../src/Replay.js"
+import { ReplayError, findAixfxInstall, parseReplayOutput, replayRequest } from "../src/Replay.js"
 import type { SpanRecord } from "../src/Span.js"
 
 const repository = fileURLToPath(new URL("../../..", import.meta.url)).replace(/\/$/, "")
@@ -29,21 +32,4 @@ describe("Replay Model Call", () => {
     expect(() => parseReplayOutput('{"error":"Unknown model name"}')).toThrow(ReplayError)
     expect(() => parseReplayOutput("")).toThrow(/printed no result/)
   })
-
-  it("runs the edited prompt again through the workspace's own provider layer (offline model), with tokens and cost", async () => {
-    const install = findAixfxInstall(join(repository, "examples", "nested-patterns"), repository, existsSync)!
-    const runner = join(install.dir, "node_modules", ".cache", "aixfx", "replay-model-call.test.mts")
-    mkdirSync(join(install.dir, "node_modules", ".cache", "aixfx"), { recursive: true })
-    writeFileSync(runner, RUNNER_SCRIPT)
-    const request = { model: "local:local-heuristic-1", messages: [...replayRequest(leadChat)!.messages.slice(0, 1), { role: "user", text: "Explain how the router keeps model costs low." }] }
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(install.tsx, ["--conditions=@aixfx/source", runner], { cwd: install.dir, env: { ...process.env, AIXFX_REPLAY_REQUEST: JSON.stringify(request) }, timeout: 120_000 }, (error, out) =>
-        error === null ? resolve(out) : reject(error)
-      )
-    )
-    const result = parseReplayOutput(stdout)
-    expect(result).toMatchObject({ provider: "local", model: "local-heuristic-1", costUsd: 0 })
-    expect(result.text.length).toBeGreaterThan(0)
-    expect(result.inputTokens).toBeGreaterThan(0)
-  }, 150_000)
 })

@@ -80,7 +80,8 @@ export const otlpJson = (traceId: string, spans: ReadonlyArray<FixtureSpan>, ser
             kind: 1,
             startTimeUnixNano: ns(span.startMs),
             endTimeUnixNano: ns(span.endMs),
-            attributes: span.attributes,
+            // A copy: tests edit the body they get (OtlpDecode's bad-input cases), never the fixture.
+            attributes: structuredClone(span.attributes),
             status: span.error === true ? { code: 2, message: "boom" } : {}
           }))
         }

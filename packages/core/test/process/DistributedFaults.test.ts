@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CallTimeout, DistributedRuntime, Message, RuntimeStopped, TransportError } from "@aixfx/core"
 import { Effect, Fiber } from "effect"
-import { spawnNode } from "./fixtures/processes.js"
+import { spawnNode } from "../fixtures/processes.js"
 
 describe("DistributedRuntime faults between processes", () => {
   it.scopedLive("SIGTERM lets calls in flight finish within the grace period, then cancels the rest with RuntimeStopped", () =>

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
 
 /** `pnpm example <file>` without pnpm: tsx with the source condition, from the repository root. */
 const example = (file: string) =>

@@ -12,10 +12,10 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 // @ts-expect-error a plain .mjs helper shared with scripts/test-pack.sh (no types)
-import { heavyIn } from "../../../scripts/lib/heavy-packages.mjs"
+import { heavyIn } from "../../../../scripts/lib/heavy-packages.mjs"
 
-const coreDir = fileURLToPath(new URL("../", import.meta.url))
-const recorder = fileURLToPath(new URL("../../../scripts/lib/record-imports.mjs", import.meta.url))
+const coreDir = fileURLToPath(new URL("../../", import.meta.url))
+const recorder = fileURLToPath(new URL("../../../../scripts/lib/record-imports.mjs", import.meta.url))
 const scratch = mkdtempSync(join(tmpdir(), "aixfx-entry-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
@@ -42,16 +42,16 @@ describe("entry points", () => {
   }, 180_000)
 
   it("the patterns (the whole @aixfx/patterns index) load none of them either", async () => {
-    const urls = await importsOf(["@aixfx/patterns", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../patterns/", import.meta.url)))
+    const urls = await importsOf(["@aixfx/patterns", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../../patterns/", import.meta.url)))
     expect(urls.some((url) => url.endsWith("/patterns/src/Ensemble.ts"))).toBe(true)
     expect(heavyIn(urls)).toEqual([])
   }, 180_000)
 
   it("the providers and the LanceDB plugin (their whole indexes) import core per module and load none of them either", async () => {
-    const providers = await importsOf(["@aixfx/providers", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../providers/", import.meta.url)))
+    const providers = await importsOf(["@aixfx/providers", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../../providers/", import.meta.url)))
     expect(providers.some((url) => url.endsWith("/providers/src/OpenAi.ts"))).toBe(true)
     expect(heavyIn(providers)).toEqual([])
-    const rag = await importsOf(["@aixfx/rag-lancedb", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../rag-lancedb/", import.meta.url)))
+    const rag = await importsOf(["@aixfx/rag-lancedb", "@aixfx/core/LocalRuntime"], fileURLToPath(new URL("../../../rag-lancedb/", import.meta.url)))
     expect(rag.some((url) => url.endsWith("/rag-lancedb/src/Retriever.ts"))).toBe(true)
     expect(heavyIn(rag)).toEqual([])
     // Neither reaches core's index, which would load DistributedRuntime and Telemetry.
