@@ -6,7 +6,9 @@
  *
  * An agent is reached through one cluster entity (see internal/agentEntity): a call goes to the
  * runner owning the shard of `agent/bucket`, which runs it with its own registration of the agent.
- * So every runner must register the same agents (one image, many replicas). Mailboxes
+ * So every runner must register the same agents (one image, many replicas). A call carries what
+ * the gRPC edge carries in metadata (`TraceContext` headers), so on the serving runner the agent
+ * runs in the caller's trace (under its `agent.call` span), call context and session. Mailboxes
  * (`send`/`receive`) live in the memory of the runner owning the agent's mailbox shard: they are
  * volatile, and lost when that shard moves.
  *
