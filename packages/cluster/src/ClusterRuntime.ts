@@ -6,7 +6,9 @@
  *
  * An agent is reached through one cluster entity (see internal/agentEntity): a call goes to the
  * runner owning the shard of `agent/bucket`, which runs it with its own registration of the agent.
- * So every runner must register the same agents (one image, many replicas). Mailboxes
+ * So every runner must register the same agents (one image, many replicas). A call carries what
+ * the gRPC edge carries in metadata (`TraceContext` headers), so on the serving runner the agent
+ * runs in the caller's trace (under its `agent.call` span), call context and session. Mailboxes
  * (`send`/`receive`) live in the memory of the runner owning the agent's mailbox shard: they are
  * volatile, and lost when that shard moves.
  *
@@ -22,12 +24,12 @@ import {
   AgentFailed,
   type AgentError,
   AgentRuntime,
-  CallContext,
   CallTimeout,
   InvalidAgentName,
   LocalRuntime,
   type Message,
   RuntimeStopped,
+  TraceContext,
   TransportError
 } from "@aixfx/core"
 import type { ConfigError } from "effect/ConfigError"
@@ -36,7 +38,7 @@ import type { Either } from "effect"
 import * as CallClaims from "./internal/callClaims.js"
 import { toCoreError } from "./internal/wireError.js"
 import { oneAtATime } from "./internal/migrations.js"
-import { AgentEntity, callEntityId, fromWire, mailboxEntityId, registryEntityId, toWire } from "./internal/agentEntity.js"
+import { AgentEntity, callEntityId, mailboxEntityId, registryEntityId } from "./internal/agentEntity.js"
 
 export interface RunnerAddress {
   readonly host: string
@@ -163,7 +165,9 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
           Effect.succeed(
             AgentEntity.of({
               call: ({ payload }) => {
-                const run = Effect.mapError(CallContext.withContext(fromWire(payload.context))(hosting.call(payload.agent, payload.message)), toCoreError)
+                // The caller's span is the parent of the agent's spans, set inside `run`: with
+                // at-most-once delivery the agent runs in a fiber of its own (see callClaims).
+                const run = Effect.mapError(TraceContext.withRemoteParent(payload.headers)(hosting.call(payload.agent, payload.message)), toCoreError)
                 if (claims === undefined) return run
                 // A delivery interrupted while this runner still owns its shard was interrupted by its caller.
                 return Effect.flatMap(Entity.CurrentAddress, (entity) =>
@@ -215,8 +219,8 @@ const make = (options: Options, shardingLayer: Layer.Layer<Sharding.Sharding | M
         const timeout = callOptions?.timeout === undefined ? defaultTimeout : Duration.decode(callOptions.timeout)
         // One id for every delivery of this call, re-sends included: the serving runner runs it once.
         const callId = crypto.randomUUID()
-        const send = Effect.flatMap(CallContext.get, (context) =>
-          client(callEntityId(name, message.id, buckets)).call({ agent: name, message, context: toWire(context), callId })
+        const send = Effect.withFiberRuntime<Message.Message, unknown>((fiber) =>
+          TraceContext.injectOn(fiber, (headers) => client(callEntityId(name, message.id, buckets)).call({ agent: name, message, headers, callId }))
         ).pipe(typedFailures(name), resendWhenMoved(delivery === "at-most-once"))
         const bounded = timeout === undefined
           ? send

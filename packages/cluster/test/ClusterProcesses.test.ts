@@ -3,7 +3,7 @@
  * routing and rebalancing, health endpoints, a rolling restart under load, and the cluster-wide
  * budget under a race. The test process is a client-only member of the cluster.
  */
-import { AgentError, AgentRuntime, Message } from "@aixfx/core"
+import { AgentError, AgentRuntime, Message, Telemetry, TraceContext } from "@aixfx/core"
 import { ClusterRuntime } from "@aixfx/cluster"
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
@@ -139,6 +139,38 @@ if (server === undefined) {
           assert.isAtLeast(new Set(spent.map((r) => String(r.right.metadata["runner"]))).size, 2, "the spending ran on several runners")
         })
       ))
+
+    it.live("a call to a runner process continues the caller's trace there, with its session and user", () => {
+      // Read while the telemetry layer is open (its shutdown empties the exporter).
+      const exporter = new Telemetry.InMemorySpanExporter()
+      return Effect.gen(function* () {
+        const databaseUrl = yield* Effect.promise(() => freshDatabase(server!, "tracing"))
+        const runner = yield* startRunner(databaseUrl, undefined, undefined, { SPANS: "1" })
+        return yield* Effect.gen(function* () {
+          const runtime = yield* AgentRuntime.AgentRuntime
+          yield* holdsShards(runner)
+          yield* runtime.call("work", workMessage(10)).pipe(TraceContext.withSession({ sessionId: "s-3", userId: "u-3" }), Effect.withSpan("caller"))
+          const call = exporter.getFinishedSpans().find((span) => span.name === "agent.call work")!
+          // One runner: the `spans` call lands on the runner that served `work`.
+          const remote = JSON.parse((yield* runtime.call("spans", Message.make("?"))).payload) as ReadonlyArray<{
+            name: string
+            traceId: string
+            spanId: string
+            parentSpanId: string | null
+            sessionId: string | null
+            userId: string | null
+          }>
+          const served = remote.filter((span) => span.traceId === call.spanContext().traceId)
+          const servedCall = served.find((span) => span.name === "agent.call work")
+          const agent = served.find((span) => span.name === "invoke_agent work")
+          assert.isDefined(servedCall, `the runner's spans in the caller's trace: ${served.map((span) => span.name).join(", ")}`)
+          assert.isDefined(agent)
+          assert.strictEqual(servedCall!.parentSpanId, call.spanContext().spanId, "the runner's agent.call hangs under the caller's")
+          assert.strictEqual(agent!.parentSpanId, servedCall!.spanId)
+          assert.deepStrictEqual([agent!.sessionId, agent!.userId], ["s-3", "u-3"])
+        }).pipe(Effect.provide(clientLayer(databaseUrl)))
+      }).pipe(Effect.scoped, Effect.provide(Telemetry.layerMemory(exporter, "caller")))
+    })
   })
 }
 

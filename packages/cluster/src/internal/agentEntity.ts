@@ -5,30 +5,15 @@
  */
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
-import { AgentError, AgentNotFound, CallContext, InvalidAgentName, Message, MessageTooLarge, RuntimeStopped, TransportError, Unauthenticated } from "@aixfx/core"
+import { AgentError, AgentNotFound, InvalidAgentName, Message, MessageTooLarge, RuntimeStopped, TransportError, Unauthenticated } from "@aixfx/core"
 import { Schema } from "effect"
 
-/** CallContext on the wire: msgpack has no `undefined`, so absent fields travel as null. */
-const WireCallContext = Schema.Struct({
-  runId: Schema.NullOr(Schema.String),
-  workflow: Schema.NullOr(Schema.String),
-  agent: Schema.NullOr(Schema.String),
-  patternPath: Schema.Array(Schema.String)
-})
-
-export const toWire = (ctx: CallContext.CallContext): typeof WireCallContext.Type => ({
-  runId: ctx.runId ?? null,
-  workflow: ctx.workflow ?? null,
-  agent: ctx.agent ?? null,
-  patternPath: ctx.patternPath
-})
-
-export const fromWire = (wire: typeof WireCallContext.Type): CallContext.CallContext => ({
-  runId: wire.runId ?? undefined,
-  workflow: wire.workflow ?? undefined,
-  agent: wire.agent ?? undefined,
-  patternPath: wire.patternPath
-})
+/**
+ * What a call carries besides its message, as the gRPC edge carries it in metadata (see
+ * `TraceContext`): the caller's span (`traceparent`, `tracestate`), its `CallContext`, its session
+ * and user.
+ */
+const CallHeaders = Schema.Record({ key: Schema.String, value: Schema.String })
 
 const MailboxError = Schema.Union(AgentNotFound, InvalidAgentName, RuntimeStopped, TransportError, Unauthenticated, MessageTooLarge)
 
@@ -43,7 +28,7 @@ const AgentInfo = Schema.Struct({
 export const AgentEntity = Entity.make("aixfx-agent", [
   Rpc.make("call", {
     // callId: one per AgentRuntime.call, the same on every delivery of it (see callClaims).
-    payload: { agent: Schema.String, message: Message.Message, context: WireCallContext, callId: Schema.String },
+    payload: { agent: Schema.String, message: Message.Message, headers: CallHeaders, callId: Schema.String },
     success: Message.Message,
     error: AgentError
   }),
