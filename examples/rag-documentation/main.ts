@@ -19,7 +19,7 @@ const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
 
 export const QUESTIONS: ReadonlyArray<string> = [
   "What does the RAG pattern tell the generator when the retriever finds nothing?",
-  "Which span attribute carries the cost of a model call?",
+  "Which span attribute carries the cost of a model call, in USD?",
   "How does the Reflection pattern decide that a draft is good enough?",
   "What is LocalHeuristicModel and what does it cost?"
 ]
