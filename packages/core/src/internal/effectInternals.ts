@@ -15,8 +15,9 @@
  *   the one in `DefaultServices.liveServices` until another is installed.
  * - `forkerFor` / `onExit` / `interruptAsFork`: `Runtime.runFork` starts the fiber at once and runs
  *   it on the current stack until it first waits, with the FiberRefs its `updateRefs` returns,
- *   calling it synchronously; a FiberRefs is its `locals` map, which `FiberRefs.unsafeMake` takes; `addObserver` is called once with its exit (also when
- *   added after the end); `unsafeInterruptAsFork` interrupts without waiting.
+ *   calling it synchronously; a FiberRefs is its `locals` map, which `FiberRefs.unsafeMake` takes;
+ *   `addObserver` is called once with its exit (also when added after the end);
+ *   `unsafeInterruptAsFork` interrupts without waiting.
  * - `instanceWithoutValidation`: a `Schema.Class` instance is its prototype plus its fields as own
  *   properties, nothing else: equal, hashing alike and `Schema.is` like the constructor's result.
  */
