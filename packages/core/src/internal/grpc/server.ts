@@ -75,7 +75,8 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
  * closures made inside the handler would share its scope and keep the grpc call (its stream,
  * buffers and headers) reachable for as long as the ledger is (the fiber's context, and the
  * contexts cached from it): about 7 KB per call then outlived young-generation collections, to be
- * promoted and freed only by full ones (bench/ gRPC: the serving node's CPU per call fell by ~30%).
+ * promoted and freed only by full ones (measured with a bare grpc-js client: the serving node's CPU
+ * per call fell by about 30%).
  */
 const callLedger = (nodeLedger: CostLedger.Service | undefined) => {
   const costs: Array<CostLedger.Entry> = []
