@@ -38,7 +38,9 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
         const fork = forkerFor(caller, status.runtimeFlags)
         const callerContext = contextOf(caller)
         const outcomes = new Array<Either.Either<A, E>>(all.length)
-        const fibers: Array<Fiber.RuntimeFiber<A, E>> = []
+        // A fiber is dropped as it ends: 10,000 ended fibers kept to the last one's end are
+        // copied by every young-generation collection until then (most of a large fan-out's GC).
+        const fibers = new Array<Fiber.RuntimeFiber<A, E> | undefined>(all.length)
         let running = all.length
         let broken: Cause.Cause<never> | undefined
         const settled = (count: number) => {
@@ -55,8 +57,9 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
           // Started at once, as a bare fiber is: it runs here until it first waits (or ends), so a
           // suspended branch holds no scheduler entry, and its observer may run before the next starts.
           const fiber = fork(branch.context ?? callerContext, branch.effect)
-          fibers.push(fiber)
+          fibers[i] = fiber
           onExit(fiber, (exit) => {
+            fibers[i] = undefined
             if (Exit.isSuccess(exit)) outcomes[i] = Either.right(exit.value)
             else {
               // A typed failure is an outcome; anything else (a defect, an interruption) breaks the fan-out.
@@ -64,12 +67,12 @@ export const branches = <A, E>(all: ReadonlyArray<Branch<A, E>>): Effect.Effect<
               if (Either.isLeft(failure)) outcomes[i] = Either.left(failure.left)
               else if (broken === undefined) {
                 broken = failure.right
-                for (const other of fibers) if (other !== fiber) interruptAsFork(other, caller)
+                for (const other of fibers) if (other !== undefined) interruptAsFork(other, caller)
               }
             }
             settled(1)
           })
         }
-        return Fiber.interruptAllAs(fibers, caller.id())
+        return Effect.suspend(() => Fiber.interruptAllAs(fibers.filter((fiber) => fiber !== undefined), caller.id()))
       })
     )

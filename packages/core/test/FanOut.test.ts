@@ -1,6 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CallContext, FanOut } from "@aixfx/core"
 import { Cause, Context, Deferred, Effect, Either, Exit, Fiber, Option, Ref, TestClock } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
+
+/** A full garbage collection (exposes `gc` when the worker was not started with --expose-gc). */
+const collectGarbage = (): void => {
+  setFlagsFromString("--expose-gc")
+  ;(runInNewContext("gc") as () => void)()
+}
 
 class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
 
@@ -60,6 +68,23 @@ describe("FanOut.either", () => {
       yield* Deferred.await(allStarted)
       yield* Fiber.interrupt(fiber)
       assert.strictEqual(yield* Ref.get(finalized), 5)
+    }))
+
+  it.live("a branch's fiber is let go as it ends, while others still run", () =>
+    Effect.gen(function* () {
+      const release = yield* Deferred.make<void>()
+      let ended: WeakRef<object> | undefined
+      const quick = Effect.withFiberRuntime((fiber) => {
+        ended = new WeakRef(fiber)
+        return Effect.succeed("quick")
+      })
+      const fiber = yield* Effect.fork(FanOut.either([quick, Effect.as(Deferred.await(release), "slow")]))
+      // Let the quick branch's exit settle, then collect: only the fan-out could still hold its fiber.
+      yield* Effect.sleep("10 millis")
+      collectGarbage()
+      assert.isUndefined(ended?.deref(), "the ended branch's fiber is still reachable")
+      yield* Deferred.succeed(release, undefined)
+      assert.deepStrictEqual((yield* Fiber.join(fiber)).map(Either.getOrThrow), ["quick", "slow"])
     }))
 
   it.effect("branches run with the caller's context and call context", () =>
