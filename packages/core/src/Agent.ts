@@ -5,6 +5,7 @@
 import { Effect, type Schema, type Scope } from "effect"
 import { type AgentError, type ErrorSchema, InvalidAgentName, type PayloadDecodeError } from "./AgentError.js"
 import * as CallContext from "./CallContext.js"
+import * as UntracedExecute from "./internal/untracedExecute.js"
 import { type LlmOptions, makeLlmExecute } from "./internal/llmAgent.js"
 import type { LanguageModel } from "./LanguageModel.js"
 import { decodePayload, type Message } from "./Message.js"
@@ -68,13 +69,13 @@ export const make = <R = never>(options: MakeOptions<R>): Agent<R> => {
     name: options.name,
     role,
     description: options.description ?? role,
-    execute: (input) =>
+    execute: UntracedExecute.record((input) =>
       Effect.withFiberRuntime((fiber) => {
         if (!Traced.isTracing(fiber)) return CallContext.onFiberAs(fiber, options.name, options.execute(input))
         // The span first: the call context is set on the context that carries it as the parent.
         const run = CallContext.withAgent(options.name)(options.execute(input))
         return Effect.withSpan(Effect.tapError(run, (error) => Effect.annotateCurrentSpan("error.type", error._tag)), spanName, spanOptions)
-      }),
+      }), options.execute),
     start: options.start ?? Effect.void,
     ready: options.ready ?? alwaysReady,
     ...(options.kind === undefined ? {} : { kind: options.kind }),

@@ -29,6 +29,7 @@ import * as FanOut from "./FanOut.js"
 import { contextOf, mergeContexts, provideOn } from "./internal/effectInternals.js"
 import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
+import * as UntracedExecute from "./internal/untracedExecute.js"
 import type { Message } from "./Message.js"
 import * as Traced from "./Traced.js"
 
@@ -50,6 +51,8 @@ interface Entry {
   readonly description: string
   /** The agent's execute, its readiness checked first unless it is always ready. */
   readonly invoke: (input: Message) => Effect.Effect<Message, AgentError>
+  /** `invoke` for a call that has set the agent as current and has no tracer (see `UntracedExecute`). */
+  readonly invokeUntraced: (input: Message) => Effect.Effect<Message, AgentError>
   /** The context the agent runs with, from its caller's (see `contextAsAgent`). */
   readonly contextFor: (caller: Context.Context<never>) => Context.Context<never>
   readonly ready: Effect.Effect<boolean>
@@ -141,14 +144,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
             return yield* Effect.failCause(started.cause)
           }
           const execute = agent.execute as (input: Message) => Effect.Effect<Message, AgentError>
+          const untraced = UntracedExecute.untracedOf(execute)
           const ready = agent.ready as Effect.Effect<boolean>
+          const whenReady = (run: (input: Message) => Effect.Effect<Message, AgentError>) =>
+            ready === alwaysReady
+              ? run
+              : (input: Message) => Effect.flatMap(ready, (isReady) => (isReady ? run(input) : Effect.fail(AgentNotReady.of(agent.name))))
           agents.set(agent.name, {
             name: agent.name,
             role: agent.role,
             description: agent.description,
-            invoke: ready === alwaysReady
-              ? execute
-              : (input) => Effect.flatMap(ready, (isReady) => (isReady ? execute(input) : Effect.fail(AgentNotReady.of(agent.name)))),
+            invoke: whenReady(execute),
+            invokeUntraced: whenReady(untraced),
             contextFor: contextAsAgent(agent.name, context),
             ready: Effect.provide(ready, context),
             mailbox: yield* Queue.bounded<Message>(channelBufferSize),
@@ -167,10 +174,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
       })
 
     /** The agent's execute with the call's bounds: a permit (if limited) and the timeout. */
-    const bounded = (entry: Entry, message: Message, options?: CallOptions): Effect.Effect<Message, AgentError> => {
+    const bounded = (entry: Entry, message: Message, options: CallOptions | undefined, tracing: boolean): Effect.Effect<Message, AgentError> => {
       const timeout = options?.timeout === undefined ? defaultTimeout : Duration.decode(options.timeout)
+      const invoked = tracing ? entry.invoke(message) : entry.invokeUntraced(message)
       // The timeout covers the wait for a permit as well: it is the caller's budget for the call.
-      const run = withPermit === undefined ? entry.invoke(message) : withPermit(entry.invoke(message))
+      const run = withPermit === undefined ? invoked : withPermit(invoked)
       return timeout === undefined
         ? run
         : Effect.timeoutFail(run, { duration: timeout, onTimeout: () => CallTimeout.of(entry.name, Duration.toMillis(timeout)) })
@@ -185,8 +193,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         if (stopped) return Effect.fail(RuntimeStopped.of(name))
         const entry = agents.get(name)
         if (entry === undefined) return Effect.fail(notFound(name))
-        const run = bounded(entry, message, options)
-        if (!Traced.isTracing(fiber)) return asAgent(fiber, entry, run)
+        if (!Traced.isTracing(fiber)) return asAgent(fiber, entry, bounded(entry, message, options, false))
+        const run = bounded(entry, message, options, true)
         // The span first, so that the agent's context is merged over one carrying it as the parent.
         return Effect.withSpan(Effect.withFiberRuntime((inSpan) => asAgent(inSpan, entry, run)), `agent.call ${name}`, {
           kind: "client",
@@ -210,7 +218,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           if (stopped) return { effect: Effect.fail(RuntimeStopped.of(name)) }
           const entry = agents.get(name)
           if (entry === undefined) return { effect: Effect.fail(notFound(name)) }
-          return { effect: bounded(entry, message, options), context: entry.contextFor(callerContext) }
+          return { effect: bounded(entry, message, options, false), context: entry.contextFor(callerContext) }
         })
         // The caller keeps its own context: provideOn only records it in flight while it waits.
         return provideOn(caller, callerContext, FanOut.branches(branches), inFlightHooks(caller))

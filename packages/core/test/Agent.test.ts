@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Agent, AgentRuntime, LocalRuntime, Message, Telemetry } from "@aixfx/core"
-import { Effect, Option } from "effect"
+import { Agent, AgentRuntime, CallContext, LocalRuntime, Message, Telemetry } from "@aixfx/core"
+import { Effect, Either, Option } from "effect"
 
 describe("Agent names", () => {
   it("accepts lower-case names up to 64 characters", () => {
@@ -53,4 +53,28 @@ describe("Agent spans", () => {
       assert.deepStrictEqual(named("invoke_agent span-inside").map(parentOf), ["agent.call span-inside", "caller"])
     }).pipe(Effect.provide(Telemetry.layerMemory(exporter)))
   })
+})
+
+describe("Agent.make's execute on a runtime", () => {
+  const whoAmI = (reply: string) => (input: Message.Message) =>
+    Effect.map(CallContext.get, (ctx) => Message.reply(input, `${reply} as ${ctx.agent}`))
+
+  it.effect("runs as its agent, with or without a tracer, by call and in a fan-out", () =>
+    Effect.gen(function* () {
+      yield* AgentRuntime.register(Agent.make({ name: "plain", execute: whoAmI("plain") }))
+      const called = yield* AgentRuntime.call("plain", Message.make("x"))
+      const [fannedOut] = yield* AgentRuntime.callAll(["plain"], Message.make("x"))
+      assert.strictEqual(called.payload, "plain as plain")
+      assert.strictEqual(Either.getOrThrow(fannedOut!).payload, "plain as plain")
+    }).pipe(Effect.provide(LocalRuntime.layer())))
+
+  it.effect("an agent whose execute was replaced runs the replacement", () =>
+    Effect.gen(function* () {
+      const original = Agent.make({ name: "wrapped", execute: whoAmI("original") })
+      yield* AgentRuntime.register({ ...original, execute: (input) => Effect.map(original.execute(input), (reply) => Message.reply(input, `${reply.payload}, wrapped`)) })
+      const called = yield* AgentRuntime.call("wrapped", Message.make("x"))
+      const [fannedOut] = yield* AgentRuntime.callAll(["wrapped"], Message.make("x"))
+      assert.strictEqual(called.payload, "original as wrapped, wrapped")
+      assert.strictEqual(Either.getOrThrow(fannedOut!).payload, "original as wrapped, wrapped")
+    }).pipe(Effect.provide(LocalRuntime.layer())))
 })
