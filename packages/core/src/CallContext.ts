@@ -46,8 +46,27 @@ export const onFiberAs = <A, E, R>(fiber: Fiber.RuntimeFiber<any, any>, name: st
   return ctx.agent === name ? effect : provideOn(fiber, Context.add(context, Current, { ...ctx, agent: name }), effect)
 }
 
-/** Runs `effect` inside pattern `name` (appended to the pattern path). */
-export const withPattern = (name: string) => updated((ctx) => ({ ...ctx, patternPath: [...ctx.patternPath, name] }))
+/**
+ * Runs `effect` inside pattern `name` (appended to the pattern path). Make it once per pattern: it
+ * keeps the context it made last, and reuses it while the context it is given is the same, so
+ * that a pattern called again from one context hands its steps the same context, whose per-agent
+ * contexts the runtime then reuses too (a 10,000-agent Parallel would otherwise build 10,000 of
+ * them on every call).
+ */
+export const withPattern = (name: string) => {
+  let lastGiven: Context.Context<never> | undefined
+  let lastMade: Context.Context<never> = Context.empty()
+  return <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.withFiberRuntime<A, E, R>((fiber) => {
+      const context = contextOf(fiber)
+      if (context !== lastGiven) {
+        const ctx = of(context)
+        lastMade = Context.add(context, Current, { ...ctx, patternPath: [...ctx.patternPath, name] })
+        lastGiven = context
+      }
+      return provideOn(fiber, lastMade, effect)
+    })
+}
 
 /** Runs `effect` as run `runId` of workflow `workflow` (a workflow's root sets them once). */
 export const withRun = (runId: string, workflow?: string) => updated((ctx) => ({ ...ctx, runId, workflow }))

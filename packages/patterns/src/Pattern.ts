@@ -151,7 +151,8 @@ export const callSteps = (
   Effect.withFiberRuntime((fiber) =>
     options.stepRetry === undefined && !Traced.isTracing(fiber)
       ? Effect.map(AgentRuntime.callAll(agents, message, stepCallOptions(options)), (outcomes) =>
-        outcomes.map((outcome, i) => Either.mapLeft(outcome, (error) => namingStep(options, agents[i]!, agents[i]!, error)))
+        // Successes as they are: a large fan-out's outcomes are not copied to rename no failure.
+        outcomes.map((outcome, i) => (Either.isRight(outcome) ? outcome : Either.left(namingStep(options, agents[i]!, agents[i]!, outcome.left))))
       )
       : FanOut.either(agents.map((agent) => callStep(options, agent, agent, message)))
   )
@@ -182,6 +183,7 @@ export const make = <R>(
             message: `Pattern "${options.name}" (${kind}) did not finish within ${Duration.toMillis(timeout)} ms`
           })
       })
+  const inPattern = CallContext.withPattern(options.name)
   return Agent.make({
     name: options.name,
     role: options.role ?? `${kind} pattern`,
@@ -189,7 +191,7 @@ export const make = <R>(
     kind,
     execute: (input) =>
       withRetry(bounded(input), options.retry, options).pipe(
-        CallContext.withPattern(options.name),
+        inPattern,
         Traced.span(`pattern.${kind} ${options.name}`, {
           captureStackTrace: false,
           attributes: {
