@@ -5,17 +5,18 @@
 import { Agent, Message } from "@aixfx/core"
 import { Duration, Effect } from "effect"
 
-/** An agent answering every message with `reply` after `latency` (zero: at once). */
-export const sleeping = (name: string, latency: Duration.DurationInput, reply = "done"): Agent.Agent => {
+/** The work of a `sleeping` agent: `reply` to `input` after `latency` (zero: at once). */
+export const sleepThenReply = (latency: Duration.DurationInput, reply = "done") => {
   const delay = Duration.decode(latency)
-  return Agent.make({
-    name,
-    execute: (input) =>
-      Duration.toMillis(delay) === 0
-        ? Effect.sync(() => Message.reply(input, reply))
-        : Effect.as(Effect.sleep(delay), Message.reply(input, reply))
-  })
+  return (input: Message.Message): Effect.Effect<Message.Message> =>
+    Duration.toMillis(delay) === 0
+      ? Effect.sync(() => Message.reply(input, reply))
+      : Effect.as(Effect.sleep(delay), Message.reply(input, reply))
 }
+
+/** An agent answering every message with `reply` after `latency` (zero: at once). */
+export const sleeping = (name: string, latency: Duration.DurationInput, reply = "done"): Agent.Agent =>
+  Agent.make({ name, execute: sleepThenReply(latency, reply) })
 
 export const workerNames = (n: number, prefix = "worker"): ReadonlyArray<string> =>
   Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
