@@ -21,13 +21,23 @@ const spender = Agent.make({
     }).pipe(Effect.as(Message.reply(m, "spent")), Effect.provideService(Pricing.Pricing, pricing))
 })
 
+/** Records one priced model call, then never answers. */
+const stuck = Agent.make({
+  name: "stuck",
+  execute: () =>
+    CostLedger.recordCall({ provider: "anthropic", model: "claude-sonnet-4-5", usage: Usage.make({ inputTokens: 500 }), startedAt: 0 }).pipe(
+      Effect.zipRight(Effect.never),
+      Effect.provideService(Pricing.Pricing, pricing)
+    )
+})
+
 /** An in-memory ledger whose `record` takes a moment, as a database's does. */
 const asyncLedger = Effect.map(CostLedger.make, (inner): CostLedger.Service => ({
   ...inner,
   record: (entry) => Effect.zipRight(Effect.sleep("5 millis"), inner.record(entry))
 }))
 
-const loopback = Effect.map(Layer.build(DistributedRuntime.loopback({ agents: [spender] })), (context) => ({
+const loopback = Effect.map(Layer.build(DistributedRuntime.loopback({ agents: [spender, stuck] })), (context) => ({
   runtime: Context.get(context, AgentRuntime.AgentRuntime),
   node: Context.get(context, DistributedRuntime.Node)
 }))
@@ -59,5 +69,19 @@ describe("costs over the wire", () => {
       )
       assert.strictEqual([...events].at(-1)?._tag, "Result")
       assert.deepStrictEqual((yield* ledger.entries).map((e) => e.agent), ["spender"])
+    }))
+
+  it.scopedLive("a call that runs out of time still brings home what it spent, called or streamed", () =>
+    Effect.gen(function* () {
+      const { node, runtime } = yield* loopback
+      const ledger = yield* CostLedger.make
+      const withLedger = Effect.provideService(CostLedger.CostLedger, ledger)
+      const called = yield* Effect.flip(runtime.call("stuck", Message.make("go"), { timeout: "400 millis" })).pipe(withLedger)
+      assert.strictEqual(called._tag, "CallTimeout")
+      assert.deepInclude(called, { agent: "stuck", timeoutMs: 400 })
+      assert.strictEqual((yield* ledger.entries).length, 1, "the called agent's cost")
+      const streamed = yield* Effect.flip(Stream.runDrain(node.executeStream("stuck", Message.make("go"), { timeout: "400 millis" }))).pipe(withLedger)
+      assert.strictEqual(streamed._tag, "CallTimeout")
+      assert.deepStrictEqual((yield* ledger.entries).map((e) => [e.agent, e.costUsd]), [["stuck", 0.5], ["stuck", 0.5]])
     }))
 })

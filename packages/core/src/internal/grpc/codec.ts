@@ -342,6 +342,11 @@ export interface FailedCall {
  */
 export const errorFromStatus = (codec: ErrorCodec, error: grpc.ServiceError, call: FailedCall): AgentError => {
   const typed = codec.fromDetails(error.metadata)
+  // The serving node ends a call at the caller's deadline with its own figure of the time left;
+  // the caller's own timeout is the one to name.
+  if (typed?._tag === "CallTimeout" && typed.agent === call.agent && error.code === Status.DEADLINE_EXCEEDED && call.timeoutMs !== undefined) {
+    return CallTimeout.of(call.agent, call.timeoutMs)
+  }
   if (typed !== undefined) return typed
   const where = `agent "${call.agent}" at ${call.endpoint}`
   switch (error.code) {

@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js"
 import { Cause, Context, Duration, Effect, Either, Exit, Fiber, FiberId, Option, Redacted, Runtime, type Scope } from "effect"
 import { timingSafeEqual } from "node:crypto"
-import { type AgentError, AgentNotFound, InternalError, type MalformedRequest, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
+import { type AgentError, AgentNotFound, CallTimeout, InternalError, type MalformedRequest, RuntimeStopped, Unauthenticated } from "../../AgentError.js"
 import type { Service } from "../../AgentRuntime.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
@@ -68,6 +68,13 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
     const timer = setTimeout(() => settle(false), Duration.toMillis(duration))
     start(() => settle(true))
   })
+
+/**
+ * How long before the caller's deadline a served call is ended with `CallTimeout`: a twentieth of
+ * the time it had, within 2 ms and 100 ms — enough for the answer to cross a network, little of
+ * the agent's time.
+ */
+export const answerAheadOfDeadlineMs = (timeLeftMs: number): number => Math.min(100, Math.max(2, timeLeftMs / 20))
 
 /**
  * A served call's own ledger: its entries go back to the caller (and on to the node's ledger, if
@@ -194,13 +201,25 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       const interrupt = () => fiber.unsafeInterruptAsFork(FiberId.none)
       const deadline = call.getDeadline()
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline
-      const timer = Number.isFinite(deadlineMs) ? setTimeout(interrupt, Math.max(0, deadlineMs - Date.now())) : undefined
+      const timeLeftMs = deadlineMs - Date.now()
+      let timedOut = false
+      // Ended a little before the caller's deadline, so that its CallTimeout and the costs of what
+      // ran reach the caller before the caller gives up on the call (and on its trailers).
+      const timer = Number.isFinite(timeLeftMs)
+        ? setTimeout(() => {
+          timedOut = true
+          interrupt()
+        }, Math.max(0, timeLeftMs - answerAheadOfDeadlineMs(timeLeftMs)))
+        : undefined
       call.on("cancelled", interrupt)
       fiber.addObserver((exit) => {
         calls.delete(fiber)
         clearTimeout(timer)
         // grpc-js reports every finished call as cancelled too; the call is over by then.
         call.removeListener("cancelled", interrupt)
+        if (Exit.isInterrupted(exit) && timedOut && !call.cancelled) {
+          return end(Exit.fail(CallTimeout.of(agent, Math.round(timeLeftMs))), agent, costs)
+        }
         // Interrupted by the caller: nobody to answer. By the node stopping: answered RuntimeStopped.
         if (Exit.isInterrupted(exit) && (!shuttingDown || call.cancelled)) return
         end(exit, agent, costs)
