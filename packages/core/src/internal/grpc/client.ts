@@ -9,8 +9,11 @@ import { Effect, Either, Redacted, type Scope, Stream } from "effect"
 import type { AgentError } from "../../AgentError.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
+import { randomId } from "../randomId.js"
+import { callIdHeader } from "./cancelledCosts.js"
 import {
   agentService,
+  costsFromCallCosts,
   costsFromTrailers,
   type ErrorCodec,
   errorFromStatus,
@@ -35,6 +38,12 @@ export interface ClientOptions {
   readonly inFlight: InFlightCalls.InFlightCalls
   readonly errors: ErrorCodec
 }
+
+/**
+ * How long a cancelled call waits for its node to say what it spent: the node answers as soon as
+ * the call has ended there (about a round trip); a frozen node would otherwise hold the caller.
+ */
+const cancelledCostsWaitMs = 500
 
 export type StreamEvent =
   | { readonly _tag: "Progress"; readonly agent: string; readonly stage: string; readonly detail: string }
@@ -85,8 +94,11 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
   Effect.gen(function* () {
     const clients = new Map<string, grpc.Client>()
     const rotation = new Map<string, number>()
+    // Once the channels are closed, a cancelled call asks nothing more (it would open one again).
+    let closed = false
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
+        closed = true
         for (const client of clients.values()) client.close()
         clients.clear()
       })
@@ -130,15 +142,49 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
     }
 
     /**
+     * The costs of a cancelled Execute call (it got no trailers), asked of its node by the call's
+     * id, recorded into the caller's ledger. Bounded: a node that does not answer within
+     * `cancelledCostsWaitMs` (a dead one) leaves them there.
+     */
+    const recordCancelledCosts = (endpoint: string, callId: string): Effect.Effect<void> =>
+      Effect.flatMap(
+        Effect.async<ReadonlyArray<CostLedger.Entry>>((resume) => {
+          const definition = agentService["CallCosts"]!
+          const call = clientFor(endpoint).makeUnaryRequest<Buffer, Buffer>(
+            definition.path,
+            (b) => b,
+            (b) => b,
+            definition.requestSerialize({ callId }),
+            metadataOf({}),
+            callOptions(cancelledCostsWaitMs),
+            (error, response) => {
+              if (error !== null || response === undefined) return resume(Effect.succeed([]))
+              try {
+                resume(Effect.succeed(costsFromCallCosts(definition.responseDeserialize(response) as Parameters<typeof costsFromCallCosts>[0])))
+              } catch {
+                resume(Effect.succeed([]))
+              }
+            }
+          )
+          return Effect.sync(() => call.cancel())
+        }),
+        (entries) => (entries.length === 0 ? Effect.void : Effect.forEach(entries, CostLedger.recordIfPresent, { discard: true }))
+      )
+
+    /**
      * One request to one endpoint, a single effect on the caller's fiber: the caller is in flight
      * while the request is on the wire (closing the runtime interrupts it, which cancels the request).
-     * It settles on the call's status, whose trailers carry the costs of the call.
+     * It settles on the call's status, whose trailers carry the costs of the call; an Execute call
+     * the caller cancels asks its node for them instead (see `recordCancelledCosts`).
      */
     const attempt = <A>(method: Method, bytes: Buffer, target: Target): Attempt<A> =>
       Effect.withFiberRuntime<Reply, RpcFailed>((fiber) =>
         withOutgoingHeaders(fiber, (headers) =>
           Effect.async<Reply, RpcFailed>((resume) => {
             const definition = agentService[method]!
+            const callId = method === "Execute" ? randomId() : undefined
+            const metadata = metadataOf(headers)
+            if (callId !== undefined) metadata.set(callIdHeader, callId)
             const inFlightCall = options.inFlight.enter(fiber)
             let onTheWire = true
             const landed = () => {
@@ -151,7 +197,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
               (b) => b,
               (b) => b,
               bytes,
-              metadataOf(headers),
+              metadata,
               callOptions(target.timeoutMs),
               (error, response) => {
                 if (error !== null) {
@@ -165,9 +211,11 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
               landed()
               resume(Effect.succeed({ bytes: reply, trailers: status.metadata }))
             })
-            return Effect.sync(() => {
+            return Effect.suspend(() => {
+              const wasOnTheWire = onTheWire
               landed()
               call.cancel()
+              return wasOnTheWire && callId !== undefined && !closed ? recordCancelledCosts(target.endpoint, callId) : Effect.void
             })
           })
         )).pipe(

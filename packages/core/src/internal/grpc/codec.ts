@@ -120,7 +120,7 @@ export const messageFromProto = (proto: ProtoMessage | null | undefined): Messag
 
 // ---- requests and replies as bytes ------------------------------------------------------------
 
-export type Method = "Execute" | "ExecuteStream" | "ListAgents" | "Send" | "Receive"
+export type Method = "Execute" | "ExecuteStream" | "ListAgents" | "Send" | "Receive" | "CallCosts"
 
 /**
  * AgentService as the server registers it: requests and replies pass as bytes, so that the server
@@ -174,16 +174,19 @@ const checkTopLevelFields = (bytes: Buffer): void => {
 export interface DecodedRequest {
   readonly agent: string
   readonly message: Message.Message | undefined
+  /** The call a `CallCosts` request asks about ("" otherwise). */
+  readonly callId: string
 }
 
 /** A request's bytes decoded; truncated protobuf or metadata that is not JSON is a `MalformedRequest`. */
 export const decodeRequest = (method: Method, bytes: Buffer): Either.Either<DecodedRequest, MalformedRequest> => {
   try {
     checkTopLevelFields(bytes)
-    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null }
+    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null; callId?: string }
     return Either.right({
       agent: request.agent ?? "",
-      message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined
+      message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined,
+      callId: request.callId ?? ""
     })
   } catch (error) {
     return Either.left(MalformedRequest.of(method, (error as Error).message))
@@ -385,11 +388,9 @@ export const wasNotDelivered = (error: grpc.ServiceError): boolean =>
 
 const orUndefined = (value: string | undefined): string | undefined => (value === undefined || value === "" ? undefined : value)
 
-/** The ledger entries of a served call, in the trailer the caller reads them from. */
-export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers = new grpc.Metadata()): grpc.Metadata => {
-  if (entries.length === 0) return trailers
-  const bytes = CallCostsType.encode(CallCostsType.fromObject({
-    entries: entries.map((e) => ({
+/** Ledger entries as a `CallCosts` message (the trailer's, and the `CallCosts` reply). */
+export const callCostsOf = (entries: ReadonlyArray<CostLedger.Entry>) => ({
+  entries: entries.map((e) => ({
       runId: e.runId ?? "",
       workflow: e.workflow ?? "",
       agent: e.agent ?? "",
@@ -405,11 +406,15 @@ export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers 
       ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
       durationMs: e.durationMs,
       timestamp: e.timestamp,
-      error: e.error ?? "",
-      pricesAsOf: e.pricesAsOf ?? ""
-    }))
-  })).finish()
-  trailers.set(costsKey, Buffer.from(bytes))
+    error: e.error ?? "",
+    pricesAsOf: e.pricesAsOf ?? ""
+  }))
+})
+
+/** The ledger entries of a served call, in the trailer the caller reads them from. */
+export const costsTrailer = (entries: ReadonlyArray<CostLedger.Entry>, trailers = new grpc.Metadata()): grpc.Metadata => {
+  if (entries.length === 0) return trailers
+  trailers.set(costsKey, Buffer.from(CallCostsType.encode(CallCostsType.fromObject(callCostsOf(entries))).finish()))
   return trailers
 }
 
@@ -438,8 +443,16 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
   const [raw] = metadata?.get(costsKey) ?? []
   if (!(raw instanceof Buffer)) return []
   try {
-    const { entries = [] } = CallCostsType.toObject(CallCostsType.decode(raw), { longs: Number }) as { entries?: Array<WireCostEntry> }
-    return entries.map((e): CostLedger.Entry => {
+    return costsFromCallCosts(CallCostsType.toObject(CallCostsType.decode(raw), { longs: Number }))
+  } catch {
+    return []
+  }
+}
+
+/** The ledger entries of a decoded `CallCosts` message. */
+export const costsFromCallCosts = (callCosts: { entries?: Array<WireCostEntry> }): ReadonlyArray<CostLedger.Entry> => {
+  const { entries = [] } = callCosts
+  return entries.map((e): CostLedger.Entry => {
       const error = orUndefined(e.error)
       const pricesAsOf = orUndefined(e.pricesAsOf)
       return {
@@ -464,7 +477,4 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
         ...(error === undefined ? {} : { error })
       }
     })
-  } catch {
-    return []
-  }
 }

@@ -11,9 +11,11 @@ import { type AgentError, AgentNotFound, CallTimeout, InternalError, type Malfor
 import type { Service } from "../../AgentRuntime.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
+import * as CancelledCosts from "./cancelledCosts.js"
 import {
   agentServiceAsBytes,
   agentServiceName,
+  callCostsOf,
   costsTrailer,
   type DecodedRequest,
   decodeHealthRequest,
@@ -69,6 +71,12 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
     start(() => settle(true))
   })
 
+/** The id a call names itself by for a later `CallCosts` (none, or one too long to be ours: not kept). */
+const callIdOf = (metadata: grpc.Metadata): string | undefined => {
+  const [id] = metadata.get(CancelledCosts.callIdHeader)
+  return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : undefined
+}
+
 /**
  * How long before the caller's deadline a served call is ended with `CallTimeout`: a twentieth of
  * the time it had, within 2 ms and 100 ms — enough for the answer to cross a network, little of
@@ -108,6 +116,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
     const nodeLedger = Option.getOrUndefined(Context.getOption(runtime.context, CostLedger.CostLedger))
     // The fibers of calls in flight (a plain set: adding to a FiberSet took a fiber of its own per call).
     const calls = new Set<Fiber.RuntimeFiber<unknown, AgentError>>()
+    const cancelledCosts = CancelledCosts.make()
     // Health watchers to tell that the node stops.
     const watchers = new Set<() => void>()
     // Read synchronously by the call observers, so a plain flag.
@@ -188,6 +197,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
       const request = decoded.right
       const { costs, ledger } = callLedger(nodeLedger)
+      const callId = method === "Execute" ? callIdOf(call.metadata) : undefined
+      if (callId !== undefined) cancelledCosts.started(callId)
       // The handler's fiber starts with its whole context, made in one copy of the node's: the
       // caller's span and call context, and the call's ledger (providing each around the handler
       // copied the context once per service and kept a restore frame for each).
@@ -217,6 +228,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         clearTimeout(timer)
         // grpc-js reports every finished call as cancelled too; the call is over by then.
         call.removeListener("cancelled", interrupt)
+        if (callId !== undefined) cancelledCosts.ended(callId, costs, call.cancelled)
         if (Exit.isInterrupted(exit) && timedOut && !call.cancelled) {
           return end(Exit.fail(CallTimeout.of(agent, Math.round(timeLeftMs))), agent, costs)
         }
@@ -269,7 +281,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       ExecuteStream: executeStream,
       ListAgents: unary("ListAgents", () => local.list, (agents) => ({ agents: agents.map(({ location: _, ...info }) => info) })),
       Send: unary("Send", ({ agent, message }) => local.send(agent, message!), () => ({})),
-      Receive: unary("Receive", ({ agent }) => local.receive(agent), replyOf)
+      Receive: unary("Receive", ({ agent }) => local.receive(agent), replyOf),
+      CallCosts: unary("CallCosts", ({ callId }) => cancelledCosts.take(callId), callCostsOf)
     }
 
     /**

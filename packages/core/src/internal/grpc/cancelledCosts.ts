@@ -1,0 +1,70 @@
+/**
+ * The costs of served calls their callers cancelled: a cancelled call gets no trailers, so its
+ * caller asks for them by the call's id (`CallCosts`). Kept per call until taken, for a minute
+ * after the call ended, at most `maxKept` calls (the oldest go first).
+ */
+import { Effect } from "effect"
+import type * as CostLedger from "../../CostLedger.js"
+
+/** The header naming a call, for a later `CallCosts`. */
+export const callIdHeader = "aixfx-call-id"
+
+const keptForMs = 60_000
+const maxKept = 10_000
+
+type Entries = ReadonlyArray<CostLedger.Entry>
+
+export interface CancelledCosts {
+  /** A call with this id started: an ask for it waits until it has ended. */
+  readonly started: (id: string) => void
+  /** The call ended; its costs are kept for its caller when it was cancelled (or asked for). */
+  readonly ended: (id: string, costs: Entries, cancelled: boolean) => void
+  /** The costs of cancelled call `id`, once it has ended; each call's once; none for a call not known. */
+  readonly take: (id: string) => Effect.Effect<Entries>
+}
+
+export const make = (): CancelledCosts => {
+  // A running call's askers, waiting for its end (null: none yet).
+  const running = new Map<string, Array<(costs: Entries) => void> | null>()
+  const kept = new Map<string, { readonly costs: Entries; readonly until: number }>()
+
+  const keep = (id: string, costs: Entries) => {
+    const now = Date.now()
+    kept.set(id, { costs, until: now + keptForMs })
+    // Oldest first (insertion order): drop the expired, and any over the limit.
+    for (const [oldest, { until }] of kept) {
+      if (until > now && kept.size <= maxKept) break
+      kept.delete(oldest)
+    }
+  }
+
+  return {
+    started: (id) => void running.set(id, null),
+    ended: (id, costs, cancelled) => {
+      const askers = running.get(id)
+      running.delete(id)
+      if (askers != null) for (const asker of askers) asker(costs)
+      else if (cancelled && costs.length > 0) keep(id, costs)
+    },
+    take: (id) =>
+      Effect.suspend(() => {
+        const done = kept.get(id)
+        if (done !== undefined) {
+          kept.delete(id)
+          return Effect.succeed(done.costs)
+        }
+        if (!running.has(id)) return Effect.succeed([])
+        return Effect.async<Entries>((resume) => {
+          const asker = (costs: Entries) => resume(Effect.succeed(costs))
+          const askers = running.get(id) ?? []
+          askers.push(asker)
+          running.set(id, askers)
+          return Effect.sync(() => {
+            const waiting = running.get(id)
+            const at = waiting?.indexOf(asker) ?? -1
+            if (at >= 0) waiting!.splice(at, 1)
+          })
+        })
+      })
+  }
+}
