@@ -9,8 +9,6 @@ import { Effect, Either, Redacted, type Scope, Stream } from "effect"
 import type { AgentError } from "../../AgentError.js"
 import * as CostLedger from "../../CostLedger.js"
 import type { Message } from "../../Message.js"
-import { randomId } from "../randomId.js"
-import { callIdHeader } from "./cancelledCosts.js"
 import {
   agentService,
   costsFromCallCosts,
@@ -57,6 +55,8 @@ interface Target {
   readonly agent: string
   readonly endpoint: string
   readonly timeoutMs: number | undefined
+  /** The id of the message the request carries (an Execute call's: it names the call for `CallCosts`). */
+  readonly messageId?: string | undefined
 }
 
 /** A failure as seen on one endpoint: the raw status (failover decides on it) or a local check. */
@@ -146,7 +146,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
      * id, recorded into the caller's ledger. Bounded: a node that does not answer within
      * `cancelledCostsWaitMs` (a dead one) leaves them there.
      */
-    const recordCancelledCosts = (endpoint: string, callId: string): Effect.Effect<void> =>
+    const recordCancelledCosts = (endpoint: string, agent: string, messageId: string): Effect.Effect<void> =>
       Effect.flatMap(
         Effect.async<ReadonlyArray<CostLedger.Entry>>((resume) => {
           const definition = agentService["CallCosts"]!
@@ -154,7 +154,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
             definition.path,
             (b) => b,
             (b) => b,
-            definition.requestSerialize({ callId }),
+            definition.requestSerialize({ agent, messageId }),
             metadataOf({}),
             callOptions(cancelledCostsWaitMs),
             (error, response) => {
@@ -182,9 +182,6 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
         withOutgoingHeaders(fiber, (headers) =>
           Effect.async<Reply, RpcFailed>((resume) => {
             const definition = agentService[method]!
-            const callId = method === "Execute" ? randomId() : undefined
-            const metadata = metadataOf(headers)
-            if (callId !== undefined) metadata.set(callIdHeader, callId)
             const inFlightCall = options.inFlight.enter(fiber)
             let onTheWire = true
             const landed = () => {
@@ -197,7 +194,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
               (b) => b,
               (b) => b,
               bytes,
-              metadata,
+              metadataOf(headers),
               callOptions(target.timeoutMs),
               (error, response) => {
                 if (error !== null) {
@@ -215,7 +212,9 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
               const wasOnTheWire = onTheWire
               landed()
               call.cancel()
-              return wasOnTheWire && callId !== undefined && !closed ? recordCancelledCosts(target.endpoint, callId) : Effect.void
+              return wasOnTheWire && method === "Execute" && target.messageId !== undefined && !closed
+                ? recordCancelledCosts(target.endpoint, target.agent, target.messageId)
+                : Effect.void
             })
           })
         )).pipe(
@@ -265,7 +264,8 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
     ): Effect.Effect<A, AgentError> => {
       const bytes = serialize(method, request, target.agent)
       if (Either.isLeft(bytes)) return Effect.fail(bytes.left)
-      return inTurn(endpoints, target, (endpoint) => attempt<A>(method, bytes.right, { ...target, endpoint }))
+      const messageId = (request as { readonly message?: { readonly id?: string } }).message?.id
+      return inTurn(endpoints, target, (endpoint) => attempt<A>(method, bytes.right, { ...target, endpoint, messageId }))
     }
 
     /**

@@ -174,19 +174,19 @@ const checkTopLevelFields = (bytes: Buffer): void => {
 export interface DecodedRequest {
   readonly agent: string
   readonly message: Message.Message | undefined
-  /** The call a `CallCosts` request asks about ("" otherwise). */
-  readonly callId: string
+  /** The message id of the call a `CallCosts` request asks about ("" otherwise). */
+  readonly messageId: string
 }
 
 /** A request's bytes decoded; truncated protobuf or metadata that is not JSON is a `MalformedRequest`. */
 export const decodeRequest = (method: Method, bytes: Buffer): Either.Either<DecodedRequest, MalformedRequest> => {
   try {
     checkTopLevelFields(bytes)
-    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null; callId?: string }
+    const request = agentService[method]!.requestDeserialize(bytes) as { agent?: string; message?: ProtoMessage | null; messageId?: string }
     return Either.right({
       agent: request.agent ?? "",
       message: method === "Execute" || method === "ExecuteStream" || method === "Send" ? messageFromProto(request.message) : undefined,
-      callId: request.callId ?? ""
+      messageId: request.messageId ?? ""
     })
   } catch (error) {
     return Either.left(MalformedRequest.of(method, (error as Error).message))

@@ -71,12 +71,6 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
     start(() => settle(true))
   })
 
-/** The id a call names itself by for a later `CallCosts` (none, or one too long to be ours: not kept). */
-const callIdOf = (metadata: grpc.Metadata): string | undefined => {
-  const [id] = metadata.get(CancelledCosts.callIdHeader)
-  return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : undefined
-}
-
 /**
  * How long before the caller's deadline a served call is ended with `CallTimeout`: a twentieth of
  * the time it had, within 2 ms and 100 ms — enough for the answer to cross a network, little of
@@ -197,7 +191,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
       const request = decoded.right
       const { costs, ledger } = callLedger(nodeLedger)
-      const callId = method === "Execute" ? callIdOf(call.metadata) : undefined
+      const callId = method === "Execute" ? CancelledCosts.callKey(request.agent, request.message!.id) : undefined
       if (callId !== undefined) cancelledCosts.started(callId)
       // The handler's fiber starts with its whole context, made in one copy of the node's: the
       // caller's span and call context, and the call's ledger (providing each around the handler
@@ -282,7 +276,10 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       ListAgents: unary("ListAgents", () => local.list, (agents) => ({ agents: agents.map(({ location: _, ...info }) => info) })),
       Send: unary("Send", ({ agent, message }) => local.send(agent, message!), () => ({})),
       Receive: unary("Receive", ({ agent }) => local.receive(agent), replyOf),
-      CallCosts: unary("CallCosts", ({ callId }) => cancelledCosts.take(callId), callCostsOf)
+      CallCosts: unary("CallCosts", ({ agent, messageId }) => {
+        const key = CancelledCosts.callKey(agent, messageId)
+        return key === undefined ? Effect.succeed([]) : cancelledCosts.take(key)
+      }, callCostsOf)
     }
 
     /**
