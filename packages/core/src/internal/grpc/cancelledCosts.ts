@@ -19,12 +19,12 @@ const maxKept = 10_000
 type Entries = ReadonlyArray<CostLedger.Entry>
 
 export interface CancelledCosts {
-  /** A call with this id started: an ask for it waits until it has ended. */
-  readonly started: (id: string) => void
+  /** The call of this key (`callKey`) started: an ask for it waits until it has ended. */
+  readonly started: (key: string) => void
   /** The call ended; its costs are kept for its caller when it was cancelled (or asked for). */
-  readonly ended: (id: string, costs: Entries, cancelled: boolean) => void
-  /** The costs of cancelled call `id`, once it has ended; each call's once; none for a call not known. */
-  readonly take: (id: string) => Effect.Effect<Entries>
+  readonly ended: (key: string, costs: Entries, cancelled: boolean) => void
+  /** The costs of the cancelled call `key`, once it has ended; each call's once; none for a call not known. */
+  readonly take: (key: string) => Effect.Effect<Entries>
 }
 
 export const make = (): CancelledCosts => {
@@ -32,9 +32,9 @@ export const make = (): CancelledCosts => {
   const running = new Map<string, Array<(costs: Entries) => void> | null>()
   const kept = new Map<string, { readonly costs: Entries; readonly until: number }>()
 
-  const keep = (id: string, costs: Entries) => {
+  const keep = (key: string, costs: Entries) => {
     const now = Date.now()
-    kept.set(id, { costs, until: now + keptForMs })
+    kept.set(key, { costs, until: now + keptForMs })
     // Oldest first (insertion order): drop the expired, and any over the limit.
     for (const [oldest, { until }] of kept) {
       if (until > now && kept.size <= maxKept) break
@@ -43,28 +43,28 @@ export const make = (): CancelledCosts => {
   }
 
   return {
-    started: (id) => void running.set(id, null),
-    ended: (id, costs, cancelled) => {
-      const askers = running.get(id)
-      running.delete(id)
+    started: (key) => void running.set(key, null),
+    ended: (key, costs, cancelled) => {
+      const askers = running.get(key)
+      running.delete(key)
       if (askers != null) for (const asker of askers) asker(costs)
-      else if (cancelled && costs.length > 0) keep(id, costs)
+      else if (cancelled && costs.length > 0) keep(key, costs)
     },
-    take: (id) =>
+    take: (key) =>
       Effect.suspend(() => {
-        const done = kept.get(id)
+        const done = kept.get(key)
         if (done !== undefined) {
-          kept.delete(id)
+          kept.delete(key)
           return Effect.succeed(done.costs)
         }
-        if (!running.has(id)) return Effect.succeed([])
+        if (!running.has(key)) return Effect.succeed([])
         return Effect.async<Entries>((resume) => {
           const asker = (costs: Entries) => resume(Effect.succeed(costs))
-          const askers = running.get(id) ?? []
+          const askers = running.get(key) ?? []
           askers.push(asker)
-          running.set(id, askers)
+          running.set(key, askers)
           return Effect.sync(() => {
-            const waiting = running.get(id)
+            const waiting = running.get(key)
             const at = waiting?.indexOf(asker) ?? -1
             if (at >= 0) waiting!.splice(at, 1)
           })

@@ -135,16 +135,17 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
         ? Either.right(agentService[method]!.responseDeserialize(bytes) as A)
         : Either.left(tooLarge(agent, bytes.length, options.maxMessageBytes, "from"))
 
-    /** Records the costs a served call sent back into the caller's ledger (when it has one). */
-    const recordCosts = (trailers: grpc.Metadata | undefined): Effect.Effect<void> => {
-      const entries = costsFromTrailers(trailers)
-      return entries.length === 0 ? Effect.void : Effect.forEach(entries, CostLedger.recordIfPresent, { discard: true })
-    }
+    /** Records a served call's costs into the caller's ledger (when it has one). */
+    const recordEntries = (entries: ReadonlyArray<CostLedger.Entry>): Effect.Effect<void> =>
+      entries.length === 0 ? Effect.void : Effect.forEach(entries, CostLedger.recordIfPresent, { discard: true })
+
+    /** Records the costs a served call sent back in its trailers. */
+    const recordCosts = (trailers: grpc.Metadata | undefined): Effect.Effect<void> => recordEntries(costsFromTrailers(trailers))
 
     /**
      * The costs of a cancelled Execute call (it got no trailers), asked of its node by the call's
-     * id, recorded into the caller's ledger. Bounded: a node that does not answer within
-     * `cancelledCostsWaitMs` (a dead one) leaves them there.
+     * agent and message id, recorded into the caller's ledger. Bounded: a node that does not answer
+     * within `cancelledCostsWaitMs` (a frozen one) keeps them.
      */
     const recordCancelledCosts = (endpoint: string, agent: string, messageId: string): Effect.Effect<void> =>
       Effect.flatMap(
@@ -168,7 +169,7 @@ export const make = (options: ClientOptions): Effect.Effect<Peers, never, Scope.
           )
           return Effect.sync(() => call.cancel())
         }),
-        (entries) => (entries.length === 0 ? Effect.void : Effect.forEach(entries, CostLedger.recordIfPresent, { discard: true }))
+        recordEntries
       )
 
     /**

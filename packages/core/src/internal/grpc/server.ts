@@ -76,7 +76,7 @@ const waitFor = (start: (done: () => void) => void, duration: Duration.Duration)
  * the time it had, within 2 ms and 100 ms — enough for the answer to cross a network, little of
  * the agent's time.
  */
-export const answerAheadOfDeadlineMs = (timeLeftMs: number): number => Math.min(100, Math.max(2, timeLeftMs / 20))
+const answerAheadOfDeadlineMs = (timeLeftMs: number): number => Math.min(100, Math.max(2, timeLeftMs / 20))
 
 /**
  * A served call's own ledger: its entries go back to the caller (and on to the node's ledger, if
@@ -191,8 +191,8 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
       if (Either.isLeft(decoded)) return end(Exit.fail(decoded.left))
       const request = decoded.right
       const { costs, ledger } = callLedger(nodeLedger)
-      const callId = method === "Execute" ? CancelledCosts.callKey(request.agent, request.message!.id) : undefined
-      if (callId !== undefined) cancelledCosts.started(callId)
+      const callKey = method === "Execute" ? CancelledCosts.callKey(request.agent, request.message!.id) : undefined
+      if (callKey !== undefined) cancelledCosts.started(callKey)
       // The handler's fiber starts with its whole context, made in one copy of the node's: the
       // caller's span and call context, and the call's ledger (providing each around the handler
       // copied the context once per service and kept a restore frame for each).
@@ -222,7 +222,7 @@ export const serve = (local: Service, options: ServerOptions): Effect.Effect<Run
         clearTimeout(timer)
         // grpc-js reports every finished call as cancelled too; the call is over by then.
         call.removeListener("cancelled", interrupt)
-        if (callId !== undefined) cancelledCosts.ended(callId, costs, call.cancelled)
+        if (callKey !== undefined) cancelledCosts.ended(callKey, costs, call.cancelled)
         if (Exit.isInterrupted(exit) && timedOut && !call.cancelled) {
           return end(Exit.fail(CallTimeout.of(agent, Math.round(timeLeftMs))), agent, costs)
         }
