@@ -391,21 +391,21 @@ const orUndefined = (value: string | undefined): string | undefined => (value ==
 /** Ledger entries as a `CallCosts` message (the trailer's, and the `CallCosts` reply). */
 export const callCostsOf = (entries: ReadonlyArray<CostLedger.Entry>) => ({
   entries: entries.map((e) => ({
-      runId: e.runId ?? "",
-      workflow: e.workflow ?? "",
-      agent: e.agent ?? "",
-      patternPath: [...e.patternPath],
-      provider: e.provider,
-      model: e.model,
-      inputTokens: e.usage.inputTokens,
-      outputTokens: e.usage.outputTokens,
-      cachedInputTokens: e.usage.cachedInputTokens,
-      cacheWriteTokens: e.usage.cacheWriteTokens,
-      cacheWrite_1hTokens: e.usage.cacheWrite1hTokens,
-      reasoningTokens: e.usage.reasoningTokens,
-      ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
-      durationMs: e.durationMs,
-      timestamp: e.timestamp,
+    runId: e.runId ?? "",
+    workflow: e.workflow ?? "",
+    agent: e.agent ?? "",
+    patternPath: [...e.patternPath],
+    provider: e.provider,
+    model: e.model,
+    inputTokens: e.usage.inputTokens,
+    outputTokens: e.usage.outputTokens,
+    cachedInputTokens: e.usage.cachedInputTokens,
+    cacheWriteTokens: e.usage.cacheWriteTokens,
+    cacheWrite_1hTokens: e.usage.cacheWrite1hTokens,
+    reasoningTokens: e.usage.reasoningTokens,
+    ...(e.costUsd === null ? {} : { costUsd: e.costUsd }),
+    durationMs: e.durationMs,
+    timestamp: e.timestamp,
     error: e.error ?? "",
     pricesAsOf: e.pricesAsOf ?? ""
   }))
@@ -453,28 +453,28 @@ export const costsFromTrailers = (metadata: grpc.Metadata | undefined): Readonly
 export const costsFromCallCosts = (callCosts: { entries?: Array<WireCostEntry> }): ReadonlyArray<CostLedger.Entry> => {
   const { entries = [] } = callCosts
   return entries.map((e): CostLedger.Entry => {
-      const error = orUndefined(e.error)
-      const pricesAsOf = orUndefined(e.pricesAsOf)
-      return {
-        runId: orUndefined(e.runId),
-        workflow: orUndefined(e.workflow),
-        agent: orUndefined(e.agent),
-        patternPath: e.patternPath ?? [],
-        provider: e.provider ?? "",
-        model: e.model ?? "",
-        usage: Usage.make({
-          inputTokens: e.inputTokens ?? 0,
-          outputTokens: e.outputTokens ?? 0,
-          cachedInputTokens: e.cachedInputTokens ?? 0,
-          cacheWriteTokens: e.cacheWriteTokens ?? 0,
-          cacheWrite1hTokens: e.cacheWrite_1hTokens ?? 0,
-          reasoningTokens: e.reasoningTokens ?? 0
-        }),
-        costUsd: e.costUsd ?? null,
-        ...(pricesAsOf === undefined ? {} : { pricesAsOf }),
-        durationMs: e.durationMs ?? 0,
-        timestamp: e.timestamp ?? 0,
-        ...(error === undefined ? {} : { error })
-      }
-    })
+    const error = orUndefined(e.error)
+    const pricesAsOf = orUndefined(e.pricesAsOf)
+    return {
+      runId: orUndefined(e.runId),
+      workflow: orUndefined(e.workflow),
+      agent: orUndefined(e.agent),
+      patternPath: e.patternPath ?? [],
+      provider: e.provider ?? "",
+      model: e.model ?? "",
+      usage: Usage.make({
+        inputTokens: e.inputTokens ?? 0,
+        outputTokens: e.outputTokens ?? 0,
+        cachedInputTokens: e.cachedInputTokens ?? 0,
+        cacheWriteTokens: e.cacheWriteTokens ?? 0,
+        cacheWrite1hTokens: e.cacheWrite_1hTokens ?? 0,
+        reasoningTokens: e.reasoningTokens ?? 0
+      }),
+      costUsd: e.costUsd ?? null,
+      ...(pricesAsOf === undefined ? {} : { pricesAsOf }),
+      durationMs: e.durationMs ?? 0,
+      timestamp: e.timestamp ?? 0,
+      ...(error === undefined ? {} : { error })
+    }
+  })
 }
