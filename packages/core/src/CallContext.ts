@@ -6,6 +6,7 @@
  */
 import { Context, Effect, type Fiber } from "effect"
 import { contextOf, provideOn } from "./internal/effectInternals.js"
+import { lastResult } from "./internal/lastResult.js"
 
 export interface CallContext {
   readonly runId: string | undefined
@@ -25,12 +26,16 @@ export const get: Effect.Effect<CallContext> = Current
 /** The call context in `context` (the empty one when none was set). */
 export const of = (context: Context.Context<never>): CallContext => Context.get(context, Current)
 
+/** Runs `effect` with the context `make` makes of the current one. */
+const inContext = (make: (context: Context.Context<never>) => Context.Context<never>) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.withFiberRuntime<A, E, R>((fiber) => provideOn(fiber, make(contextOf(fiber)), effect))
+
+/** The context with the call context `f` makes of its own. */
+const withCallContext = (f: (ctx: CallContext) => CallContext) => (context: Context.Context<never>): Context.Context<never> =>
+  Context.add(context, Current, f(of(context)))
+
 /** Runs `effect` with the call context `f` makes of the current one. */
-const updated = (f: (ctx: CallContext) => CallContext) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.withFiberRuntime<A, E, R>((fiber) => {
-    const context = contextOf(fiber)
-    return provideOn(fiber, Context.add(context, Current, f(of(context))), effect)
-  })
+const updated = (f: (ctx: CallContext) => CallContext) => inContext(withCallContext(f))
 
 /** Runs `effect` as the agent `name`. */
 export const withAgent = (name: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -53,20 +58,8 @@ export const onFiberAs = <A, E, R>(fiber: Fiber.RuntimeFiber<any, any>, name: st
  * contexts the runtime then reuses too (a 10,000-agent Parallel would otherwise build 10,000 of
  * them on every call).
  */
-export const withPattern = (name: string) => {
-  let lastGiven: Context.Context<never> | undefined
-  let lastMade: Context.Context<never> = Context.empty()
-  return <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.withFiberRuntime<A, E, R>((fiber) => {
-      const context = contextOf(fiber)
-      if (context !== lastGiven) {
-        const ctx = of(context)
-        lastMade = Context.add(context, Current, { ...ctx, patternPath: [...ctx.patternPath, name] })
-        lastGiven = context
-      }
-      return provideOn(fiber, lastMade, effect)
-    })
-}
+export const withPattern = (name: string) =>
+  inContext(lastResult(withCallContext((ctx) => ({ ...ctx, patternPath: [...ctx.patternPath, name] }))))
 
 /** Runs `effect` as run `runId` of workflow `workflow` (a workflow's root sets them once). */
 export const withRun = (runId: string, workflow?: string) => updated((ctx) => ({ ...ctx, runId, workflow }))

@@ -29,6 +29,7 @@ import * as FanOut from "./FanOut.js"
 import { contextOf, mergeContexts, provideOn } from "./internal/effectInternals.js"
 import * as CallPermits from "./internal/callPermits.js"
 import * as InFlightCalls from "./internal/inFlightCalls.js"
+import { lastResult } from "./internal/lastResult.js"
 import * as UntracedExecute from "./internal/untracedExecute.js"
 import type { Message } from "./Message.js"
 import * as Traced from "./Traced.js"
@@ -76,19 +77,12 @@ const runServices: ReadonlySet<string> = new Set([CostLedger.CostLedger.key, Bud
  * caller context (a loop, a pattern's steps, a fan-out's branches), so the last result is kept and
  * reused while the caller's context is the same.
  */
-const contextAsAgent = (name: string, registered: Context.Context<never>) => {
-  let lastCaller: Context.Context<never> | undefined
-  let lastResult = registered
-  return (caller: Context.Context<never>): Context.Context<never> => {
-    if (caller !== lastCaller) {
-      const callContext = CallContext.of(caller)
-      // A pattern's fan-out builds one per branch per run, since its own context changes with every run.
-      lastResult = mergeContexts(caller, registered, runServices, CallContext.Current, callContext.agent === name ? callContext : { ...callContext, agent: name })
-      lastCaller = caller
-    }
-    return lastResult
-  }
-}
+const contextAsAgent = (name: string, registered: Context.Context<never>) =>
+  lastResult((caller: Context.Context<never>): Context.Context<never> => {
+    const callContext = CallContext.of(caller)
+    // A pattern's fan-out builds one per branch per run, since its own context changes with every run.
+    return mergeContexts(caller, registered, runServices, CallContext.Current, callContext.agent === name ? callContext : { ...callContext, agent: name })
+  })
 
 /** Builds the service inside the current scope; the scope's close stops the runtime. */
 export const make = (options: Options = {}): Effect.Effect<Service, never, Scope.Scope> =>
